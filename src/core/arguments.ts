@@ -1,0 +1,97 @@
+import { BramaError, describe, invalidArgument } from './errors.js';
+
+/** Throws `BRAMA_INVALID_ARGUMENT` unless `identifier` is a non-empty string. */
+export function checkIdentifier(identifier: unknown): asserts identifier is string {
+  if (typeof identifier !== 'string' || identifier.length === 0) {
+    throw invalidArgument('identifier', 'a non-empty string', identifier);
+  }
+}
+
+/** Normalises a scope: a non-empty string, or `null` for none (`undefined` and `null` alike). */
+export function normalizeScope(scope: unknown): string | null {
+  if (scope === undefined || scope === null) return null;
+  if (typeof scope !== 'string' || scope.length === 0) {
+    throw invalidArgument('scope', 'a non-empty string, null or undefined', scope);
+  }
+  return scope;
+}
+
+/** Names a connection for messages: `scope/identifier`, or the identifier alone. */
+export function connectionName(identifier: string, scope: string | null): string {
+  return scope === null
+    ? JSON.stringify(identifier)
+    : `${JSON.stringify(identifier)} (scope ${JSON.stringify(scope)})`;
+}
+
+/**
+ * Checks that `value` is an options object (or absent) holding only `allowed` keys and returns it
+ * (an empty object when absent). Wrong type: `BRAMA_INVALID_ARGUMENT`; unknown key (a typo):
+ * `BRAMA_INVALID_OPTION`, suggesting the closest allowed key.
+ */
+export function readOptions(
+  value: unknown,
+  what: string,
+  allowed: ReadonlySet<string>,
+): Readonly<Record<string, unknown>> {
+  if (value === undefined || value === null) return EMPTY;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(what, 'an object or undefined', value);
+  }
+  for (const key in value) {
+    if (!allowed.has(key)) throw unknownOption(key, what, allowed);
+  }
+  return value as Record<string, unknown>;
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function unknownOption(key: string, what: string, allowed: ReadonlySet<string>): BramaError {
+  const closest = closestKey(key, allowed);
+  const hint = closest === null ? '' : `; did you mean "${closest}"?`;
+  return new BramaError(
+    'BRAMA_INVALID_OPTION',
+    `Unknown option ${describe(key)} in ${what} (allowed: ${[...allowed].join(', ')})${hint}`,
+  );
+}
+
+/** The allowed key within edit distance 3 of `key`, or `null`. */
+function closestKey(key: string, allowed: ReadonlySet<string>): string | null {
+  let best: string | null = null;
+  let bestDistance = 4;
+  for (const candidate of allowed) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Infinity;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const previous = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row.push(value);
+    }
+    rows.push(row);
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}

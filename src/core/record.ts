@@ -1,0 +1,63 @@
+import type { CircuitOptions, CircuitSettings } from './settings.js';
+import { initialCircuit, type Circuit } from './state.js';
+
+/** Free-form data attached to a connection at registration. */
+export type Metadata = Readonly<Record<string, unknown>>;
+
+/**
+ * Everything known about one connection. Stores own these records: the circuit is replaced by
+ * the pure transition functions, the counters are plain bookkeeping updated on every report.
+ */
+export interface ConnectionRecord {
+  readonly identifier: string;
+  readonly scope: string | null;
+  circuit: Circuit;
+  totalFailures: number;
+  totalSuccesses: number;
+  lastFailureTime: number | null;
+  lastFailureReason: string | null;
+  lastSuccessTime: number | null;
+  readonly registeredAt: number;
+  /** Last registration, report, state change, manual action or configure (drives cleanup). */
+  lastActivityAt: number;
+  metadata: Metadata;
+  /** The connection's own settings; missing keys follow the global configuration. */
+  options: CircuitOptions;
+  /** Cache of the effective settings, valid while `settingsVersion` matches the registry's. */
+  settings: CircuitSettings | null;
+  settingsVersion: number;
+}
+
+/** A new record in state `'unknown'`. */
+export function createRecord(
+  identifier: string,
+  scope: string | null,
+  options: CircuitOptions,
+  metadata: Metadata,
+  now: number,
+): ConnectionRecord {
+  return {
+    identifier,
+    scope,
+    circuit: initialCircuit(now),
+    totalFailures: 0,
+    totalSuccesses: 0,
+    lastFailureTime: null,
+    lastFailureReason: null,
+    lastSuccessTime: null,
+    registeredAt: now,
+    lastActivityAt: now,
+    metadata,
+    options,
+    settings: null,
+    settingsVersion: -1,
+  };
+}
+
+/** The text kept as `lastFailureReason`: strings as they are, errors as `Name: message`. */
+export function reasonText(reason: unknown): string | null {
+  if (reason === undefined || reason === null) return null;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error) return String(reason);
+  return null;
+}

@@ -1,0 +1,70 @@
+import type { ConnectionRecord, Metadata } from './record.js';
+import type { CircuitSettings, ExpiryStrategy } from './settings.js';
+import type { CircuitState } from './state.js';
+
+/** A plain, frozen snapshot of one connection, as `status`, `list` and events return it. */
+export interface ConnectionStatus {
+  readonly identifier: string;
+  /** `null` when the connection has no scope. */
+  readonly scope: string | null;
+  readonly state: CircuitState;
+  /** Consecutive failures. */
+  readonly failureCount: number;
+  readonly totalFailures: number;
+  readonly totalSuccesses: number;
+  /** `totalSuccesses / (totalSuccesses + totalFailures)`, `null` before any outcome. */
+  readonly successRate: number | null;
+  readonly lastFailureTime: number | null;
+  readonly lastFailureReason: string | null;
+  readonly lastSuccessTime: number | null;
+  /** When the circuit last opened. */
+  readonly openedAt: number | null;
+  /** While open: when it may half-open; `null` otherwise. */
+  readonly openUntil: number | null;
+  /** When the state last changed (registration counts as the first change). */
+  readonly lastStateChangeAt: number;
+  /** Milliseconds since `lastStateChangeAt`. */
+  readonly timeSinceLastStateChange: number;
+  readonly registeredAt: number;
+  readonly metadata: Metadata;
+  readonly maxAttempts: number;
+  readonly expiry: number;
+  readonly expiryStrategy: ExpiryStrategy;
+  readonly initialExpiry: number;
+  readonly maxExpiry: number;
+  readonly backoffFactor: number;
+  readonly halfOpenProbes: number;
+  readonly probeTimeout: number;
+}
+
+/** Builds the snapshot of a (settled) record at `now`. */
+export function toStatus(r: ConnectionRecord, s: CircuitSettings, now: number): ConnectionStatus {
+  const c = r.circuit;
+  const outcomes = r.totalSuccesses + r.totalFailures;
+  return Object.freeze({
+    identifier: r.identifier,
+    scope: r.scope,
+    state: c.state,
+    failureCount: c.failureCount,
+    totalFailures: r.totalFailures,
+    totalSuccesses: r.totalSuccesses,
+    successRate: outcomes === 0 ? null : r.totalSuccesses / outcomes,
+    lastFailureTime: r.lastFailureTime,
+    lastFailureReason: r.lastFailureReason,
+    lastSuccessTime: r.lastSuccessTime,
+    openedAt: c.openedAt,
+    openUntil: c.openUntil,
+    lastStateChangeAt: c.changedAt,
+    timeSinceLastStateChange: Math.max(0, now - c.changedAt),
+    registeredAt: r.registeredAt,
+    metadata: r.metadata,
+    maxAttempts: s.maxAttempts,
+    expiry: s.expiry,
+    expiryStrategy: s.expiryStrategy,
+    initialExpiry: s.initialExpiry,
+    maxExpiry: s.maxExpiry,
+    backoffFactor: s.backoffFactor,
+    halfOpenProbes: s.halfOpenProbes,
+    probeTimeout: s.probeTimeout,
+  });
+}

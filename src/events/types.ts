@@ -1,0 +1,94 @@
+import type { CircuitState } from '../core/state.js';
+import type { ConnectionStatus } from '../core/status.js';
+
+/** Where a change was decided: in this process, or in another process of the fleet (§7). */
+export type ChangeOrigin = 'local' | 'remote';
+
+/** What caused a transition. */
+export type TransitionCause = 'success' | 'failure' | 'expiry' | 'manual' | 'reset' | 'forced';
+
+/** Data of `state_change` and of the `circuit_*` events. */
+export interface TransitionData {
+  readonly status: ConnectionStatus;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  /** The reason given to a manual action, or the failure reason that tripped the circuit. */
+  readonly reason: unknown;
+  readonly cause: TransitionCause;
+  readonly origin: ChangeOrigin;
+}
+
+/** The `data` of each event type. */
+export interface BramaEventDataMap {
+  registration: { readonly status: ConnectionStatus };
+  connection_unregistered: { readonly status: ConnectionStatus };
+  connection_removed: { readonly status: ConnectionStatus; readonly inactiveForMs: number };
+  success: { readonly status: ConnectionStatus };
+  failure: { readonly status: ConnectionStatus; readonly reason: unknown };
+  state_change: TransitionData;
+  circuit_opened: TransitionData;
+  circuit_half_opened: TransitionData;
+  circuit_closed: TransitionData;
+  circuit_reset: TransitionData;
+  cleanup: { readonly removed: number };
+  store_degraded: { readonly error: unknown };
+  store_recovered: { readonly downtimeMs: number };
+}
+
+/** Every event type. */
+export type BramaEventType = keyof BramaEventDataMap;
+
+/** An event of type `K`: `{ type, timestamp, identifier, scope, data }`. */
+export type BramaEventOf<K extends BramaEventType> = {
+  readonly type: K;
+  /** Epoch ms, from the registry's clock. */
+  readonly timestamp: number;
+  /** The connection, or `null` for registry-wide events (`cleanup`, `store_*`). */
+  readonly identifier: string | null;
+  readonly scope: string | null;
+  readonly data: BramaEventDataMap[K];
+};
+
+/** Any brama event (a union discriminated by `type`). */
+export type BramaEvent = { [K in BramaEventType]: BramaEventOf<K> }[BramaEventType];
+
+/** Every event type, in a stable order. */
+export const EVENT_TYPES: readonly BramaEventType[] = Object.freeze([
+  'registration',
+  'connection_unregistered',
+  'connection_removed',
+  'success',
+  'failure',
+  'state_change',
+  'circuit_opened',
+  'circuit_half_opened',
+  'circuit_closed',
+  'circuit_reset',
+  'cleanup',
+  'store_degraded',
+  'store_recovered',
+]);
+
+/** Which events a subscriber receives; every key is optional and they are ANDed. */
+export interface EventFilter {
+  /** Only these types. */
+  events?: readonly BramaEventType[] | undefined;
+  /** Only events of this connection identifier. */
+  identifier?: string | undefined;
+  /** Only events of connections in this scope (`null`: connections without a scope). */
+  scope?: string | null | undefined;
+  /** Only events for which this predicate returns true. */
+  filter?: ((event: BramaEvent) => boolean) | undefined;
+}
+
+/** A listener for brama events. */
+export type EventHandler = (event: BramaEvent) => void;
+
+/** Handle returned by `subscribe`. */
+export interface Subscription {
+  /** Stops delivery to this listener (idempotent). */
+  unsubscribe(): void;
+}
+
+/** Called when a listener throws; by default a process warning is emitted. */
+export type ListenerErrorHandler = (error: unknown, event: BramaEvent) => void;

@@ -1,0 +1,47 @@
+/** brama: connection monitoring and circuit breaking for Node.js. */
+export {
+  Brama,
+  type ActionOptions,
+  type ConnectionOptions,
+  type FailureOptions,
+  type ListFilter,
+  type OpenOptions,
+  type ScopeOptions,
+} from './brama.js';
+export type { BramaOptions, GlobalConfigureOptions } from './options.js';
+export { BramaError, isBramaError, type BramaErrorCode } from './core/errors.js';
+export { CircuitOpenError } from './core/circuit-open-error.js';
+export { systemClock, type Clock } from './core/clock.js';
+export type { CircuitState, Circuit } from './core/state.js';
+export type { CircuitOptions, CircuitSettings, ExpiryStrategy } from './core/settings.js';
+export type { ConnectionStatus } from './core/status.js';
+export type { ConnectionRecord, Metadata } from './core/record.js';
+export {
+  EVENT_TYPES,
+  type BramaEvent,
+  type BramaEventDataMap,
+  type BramaEventOf,
+  type BramaEventType,
+  type ChangeOrigin,
+  type EventFilter,
+  type EventHandler,
+  type ListenerErrorHandler,
+  type Subscription,
+  type TransitionCause,
+  type TransitionData,
+} from './events/types.js';
+export { MemoryStore } from './stores/memory-store.js';
+export type {
+  ChangeKind,
+  ConnectionStore,
+  ManualAction,
+  Outcome,
+  StoreHost,
+} from './stores/store.js';
+export type { CallOptions, Classification } from './wrap/call-options.js';
+export {
+  circuitBreaker,
+  type CircuitBreakerOptions,
+  type MethodBreaker,
+} from './wrap/decorator.js';
+export type { CancelTimer } from './core/clock.js';

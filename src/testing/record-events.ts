@@ -1,0 +1,80 @@
+import type { Brama } from '../brama.js';
+import { BramaError, invalidArgument } from '../core/errors.js';
+import {
+  EVENT_TYPES,
+  type BramaEvent,
+  type BramaEventOf,
+  type BramaEventType,
+  type EventFilter,
+} from '../events/types.js';
+
+/** Options of {@link EventRecorder.waitFor}. */
+export interface WaitForOptions {
+  /** Reject with `BRAMA_TIMEOUT` after this many ms of real time. @default 1_000 */
+  timeoutMs?: number | undefined;
+}
+
+/** What {@link recordEvents} returns. */
+export interface EventRecorder {
+  /** Every event recorded so far, oldest first (the same array for the recorder's lifetime). */
+  readonly events: BramaEvent[];
+  /** Empties `events`. */
+  clear(): void;
+  /** The earliest recorded event of `type`, or the next one to arrive. */
+  waitFor<K extends BramaEventType>(type: K, options?: WaitForOptions): Promise<BramaEventOf<K>>;
+  /** Stops recording (pending `waitFor`s still time out). */
+  stop(): void;
+}
+
+interface Waiter {
+  readonly type: BramaEventType;
+  readonly resolve: (event: BramaEvent) => void;
+}
+
+const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** Records a registry's events (optionally filtered, as `subscribe` filters). */
+export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder {
+  const events: BramaEvent[] = [];
+  let waiters: Waiter[] = [];
+  const subscription = brama.subscribe((event) => {
+    events.push(event);
+    const ready = waiters.filter((w) => w.type === event.type);
+    if (ready.length === 0) return;
+    waiters = waiters.filter((w) => w.type !== event.type);
+    for (const w of ready) w.resolve(event);
+  }, filter);
+
+  return {
+    events,
+    clear: () => {
+      events.length = 0;
+    },
+    stop: () => subscription.unsubscribe(),
+    waitFor: <K extends BramaEventType>(type: K, options?: WaitForOptions) => {
+      if (typeof type !== 'string' || !KNOWN.has(type)) {
+        return Promise.reject(invalidArgument('event type', EVENT_TYPES.join(', '), type));
+      }
+      const timeoutMs = options?.timeoutMs ?? 1_000;
+      if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+        return Promise.reject(invalidArgument('timeoutMs', 'a finite number >= 0', timeoutMs));
+      }
+      const seen = events.find((e) => e.type === type);
+      if (seen) return Promise.resolve(seen as BramaEventOf<K>);
+      return new Promise<BramaEventOf<K>>((resolve, reject) => {
+        const waiter: Waiter = {
+          type,
+          resolve: (event) => {
+            clearTimeout(timer);
+            resolve(event as BramaEventOf<K>);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          reject(new BramaError('BRAMA_TIMEOUT', `No "${type}" event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { Brama, CircuitOpenError } from '../index.js';
+import { ManualClock } from '../testing/index.js';
+
+const brama = () => new Brama({ clock: new ManualClock(0), cleanupInterval: 0, maxAttempts: 2 });
+
+describe('wrap', () => {
+  it('passes arguments and this unchanged and returns the result', async () => {
+    const b = brama();
+    const target = {
+      base: 10,
+      add(this: { base: number }, a: number, b2: number) {
+        return Promise.resolve(this.base + a + b2);
+      },
+    };
+    const add = b.wrap('calc', target.add);
+    await expect(add.call(target, 1, 2)).resolves.toBe(13);
+    expect(b.status('calc').totalSuccesses).toBe(1);
+  });
+
+  it('opens after failures and refuses with CircuitOpenError', async () => {
+    const b = brama();
+    let calls = 0;
+    const fetchUser = b.wrap('users', (id: string) => {
+      calls++;
+      return Promise.reject(new Error(`no ${id}`));
+    });
+    await expect(fetchUser('a')).rejects.toThrow('no a');
+    await expect(fetchUser('b')).rejects.toThrow('no b');
+    await expect(fetchUser('c')).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(calls).toBe(2);
+  });
+
+  it('validates its options when wrapping', () => {
+    const b = brama();
+    expect(() => b.wrap('x', () => 1, { timeout: Number.NaN })).toThrow(/timeout.*NaN/);
+  });
+});
+
+describe('wrap types', () => {
+  it('keeps parameter and return types, including generics', () => {
+    const b = brama();
+    const get = b.wrap('api', (url: string, retries?: number) => Promise.resolve({ url, retries }));
+    expectTypeOf(get).parameters.toEqualTypeOf<[url: string, retries?: number]>();
+    expectTypeOf(get).returns.toEqualTypeOf<
+      Promise<{ url: string; retries: number | undefined }>
+    >();
+
+    const sync = b.wrap('api', (n: number) => n * 2);
+    expectTypeOf(sync).toEqualTypeOf<(n: number) => Promise<number>>();
+
+    const identity = b.wrap('api', <T>(value: T) => Promise.resolve(value));
+    expectTypeOf(identity<string>).returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf(identity(42)).toEqualTypeOf<Promise<number>>();
+
+    expectTypeOf(b.run('api', () => Promise.resolve(1))).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(b.run('api', (signal) => signal.aborted)).toEqualTypeOf<Promise<boolean>>();
+
+    // @ts-expect-error wrong argument type
+    void get(1);
+    // @ts-expect-error missing argument
+    void get();
+    const classifyText = (r: string) => (r ? ('success' as const) : ('failure' as const));
+    // @ts-expect-error the classifier sees the fulfilled value type (number, not string)
+    b.wrap('api', () => Promise.resolve(1), { classify: classifyText });
+    // @ts-expect-error the fallback must return the function's result type
+    b.wrap('api', (id: number) => Promise.resolve(id), { fallback: () => 'text' });
+    b.wrap('api', (id: number) => Promise.resolve(id), {
+      fallback: (error, id) => {
+        expectTypeOf(error).toEqualTypeOf<CircuitOpenError>();
+        expectTypeOf(id).toEqualTypeOf<number>();
+        return id;
+      },
+    });
+  });
+});
