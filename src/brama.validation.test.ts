@@ -605,7 +605,6 @@ const REASON_TAKERS: readonly [string, (b: Brama, reason: never) => unknown][] =
   ['closeCircuit', (b, reason) => b.closeCircuit('cache', { reason })],
   ['resetCircuit', (b, reason) => b.resetCircuit('cache', { reason })],
   ['addFailures', (b, reason) => addFailures(b, 'db', 2, { reason })],
-  ['simulateRecovery', (b, reason) => simulateRecovery(b, 'cache', { reason })],
 ];
 
 describe('bad reason → BRAMA_INVALID_ARGUMENT', () => {

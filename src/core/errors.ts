@@ -19,13 +19,16 @@ export class BramaError extends Error {
   constructor(code: BramaErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    Object.defineProperty(this, BRAND, { value: true });
   }
 
   override get name(): string {
     return 'BramaError';
   }
 }
+
+// The brand lives on the prototype (no per-instance cost); `Symbol.for` makes it the same key in
+// every copy of brama, so `isBramaError` recognises errors from a duplicate install.
+Object.defineProperty(BramaError.prototype, BRAND, { value: true });
 
 /**
  * Whether `value` is a brama error (optionally with the given `code`). Checks the code and a

@@ -1,4 +1,4 @@
-import type { ActionOptions, Brama, ScopeOptions } from '../brama.js';
+import { Brama, type ScopeOptions } from '../brama.js';
 import { normalizeScope, readOptions } from '../core/arguments.js';
 import { describe, invalidArgument } from '../core/errors.js';
 import type { CircuitState } from '../core/state.js';
@@ -8,6 +8,13 @@ import { INTERNALS } from '../internals.js';
 export interface FailureSimulationOptions extends ScopeOptions {
   /** Reason recorded with every failure. */
   reason?: string | Error | undefined;
+}
+
+const SCOPE_ONLY: ReadonlySet<string> = new Set(['scope']);
+
+/** Throws `BRAMA_INVALID_ARGUMENT` unless `value` is a `Brama` registry. */
+export function checkBrama(value: unknown): asserts value is Brama {
+  if (!(value instanceof Brama)) throw invalidArgument('brama', 'a Brama instance', value);
 }
 
 const FORCEABLE: ReadonlySet<string> = new Set(['closed', 'open', 'half_open']);
@@ -20,6 +27,7 @@ export function setState(
   state: 'closed' | 'open' | 'half_open',
   opts?: ScopeOptions,
 ): void {
+  checkBrama(brama);
   if (typeof state !== 'string' || !FORCEABLE.has(state)) {
     throw invalidArgument('state', "'closed', 'open' or 'half_open'", state);
   }
@@ -33,6 +41,7 @@ export function addFailures(
   count: number,
   opts?: FailureSimulationOptions,
 ): void {
+  checkBrama(brama);
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
     throw invalidArgument('count', 'an integer >= 0', count);
   }
@@ -48,14 +57,13 @@ export const simulateFailures = addFailures;
  * Takes an open (or half-open) circuit through half-open to closed: forces half-open if needed,
  * then reports a successful trial. A closed or unknown circuit is left as it is.
  */
-export function simulateRecovery(brama: Brama, identifier: string, opts?: ActionOptions): void {
-  const { state } = brama.status(
-    identifier,
-    opts === undefined ? undefined : { scope: opts.scope ?? null },
-  );
+export function simulateRecovery(brama: Brama, identifier: string, opts?: ScopeOptions): void {
+  checkBrama(brama);
+  const scope = normalizeScope(readOptions(opts, 'simulateRecovery options', SCOPE_ONLY).scope);
+  const { state } = brama.status(identifier, { scope });
   if (state === 'closed' || state === 'unknown') return;
-  if (state === 'open') setState(brama, identifier, 'half_open', { scope: opts?.scope ?? null });
-  brama.success(identifier, { scope: opts?.scope ?? null });
+  if (state === 'open') setState(brama, identifier, 'half_open', { scope });
+  brama.success(identifier, { scope });
 }
 
 /** Throws a readable `Error` unless the connection is in `state`. */
@@ -65,6 +73,7 @@ export function expectState(
   state: CircuitState,
   opts?: ScopeOptions,
 ): void {
+  checkBrama(brama);
   if (typeof state !== 'string' || !STATES.has(state)) {
     throw invalidArgument('state', "'unknown', 'closed', 'open' or 'half_open'", state);
   }

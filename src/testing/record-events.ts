@@ -1,5 +1,7 @@
 import type { Brama } from '../brama.js';
-import { BramaError, invalidArgument } from '../core/errors.js';
+import { readOptions } from '../core/arguments.js';
+import { BramaError, invalidArgument, invalidOption } from '../core/errors.js';
+import { checkBrama } from './helpers.js';
 import {
   EVENT_TYPES,
   type BramaEvent,
@@ -32,9 +34,12 @@ interface Waiter {
 }
 
 const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
+const WAIT_KEYS: ReadonlySet<string> = new Set(['timeoutMs']);
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Records a registry's events (optionally filtered, as `subscribe` filters). */
 export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder {
+  checkBrama(brama);
   const events: BramaEvent[] = [];
   let waiters: Waiter[] = [];
   const subscription = brama.subscribe((event) => {
@@ -55,9 +60,21 @@ export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder 
       if (typeof type !== 'string' || !KNOWN.has(type)) {
         return Promise.reject(invalidArgument('event type', EVENT_TYPES.join(', '), type));
       }
-      const timeoutMs = options?.timeoutMs ?? 1_000;
-      if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-        return Promise.reject(invalidArgument('timeoutMs', 'a finite number >= 0', timeoutMs));
+      let timeoutMs: unknown;
+      try {
+        timeoutMs = readOptions(options, 'waitFor options', WAIT_KEYS).timeoutMs ?? 1_000;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (
+        typeof timeoutMs !== 'number' ||
+        !Number.isFinite(timeoutMs) ||
+        timeoutMs < 0 ||
+        timeoutMs > MAX_TIMER_MS
+      ) {
+        return Promise.reject(
+          invalidOption('timeoutMs', `a number of ms from 0 to ${MAX_TIMER_MS}`, timeoutMs),
+        );
       }
       const seen = events.find((e) => e.type === type);
       if (seen) return Promise.resolve(seen as BramaEventOf<K>);

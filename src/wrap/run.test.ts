@@ -233,8 +233,8 @@ describe('run: abort and timeout', () => {
     expect(inner?.reason).toBe(error);
     expect(brama.status('api')).toMatchObject({
       totalFailures: 1,
-      lastFailureReason: expect.stringContaining('500 ms'),
     });
+    expect(brama.status('api').lastFailureReason).toContain('500 ms');
     expect(clock.pendingTimers).toBe(0);
   });
 

@@ -7,13 +7,11 @@ const brama = () => new Brama({ clock: new ManualClock(0), cleanupInterval: 0, m
 describe('wrap', () => {
   it('passes arguments and this unchanged and returns the result', async () => {
     const b = brama();
-    const target = {
-      base: 10,
-      add(this: { base: number }, a: number, b2: number) {
-        return Promise.resolve(this.base + a + b2);
-      },
-    };
-    const add = b.wrap('calc', target.add);
+    const target = { base: 10 };
+    function addTo(this: { base: number }, a: number, b2: number) {
+      return Promise.resolve(this.base + a + b2);
+    }
+    const add = b.wrap('calc', addTo);
     await expect(add.call(target, 1, 2)).resolves.toBe(13);
     expect(b.status('calc').totalSuccesses).toBe(1);
   });

@@ -2,7 +2,7 @@
 // walks one circuit through its life. Exits non-zero on any mismatch; prints `ok` at the end.
 'use strict';
 const assert = require('node:assert/strict');
-const process = require('node:process');
+
 const { Brama, BramaError, CircuitOpenError, isBramaError } = require('brama');
 const { ManualClock, expectState, setState } = require('brama/testing');
 

@@ -22,7 +22,12 @@ assert.equal(brama.list().length, COUNT);
 assert.equal(brama.isAvailable('service-7', { scope: 'odd' }), false); // 5 failures: open
 assert.equal(brama.isAvailable('service-0'), true);
 assert.ok(events > COUNT, `expected events, got ${events}`);
-assert.ok(isBramaError(catchError(() => brama.register('service-0')), 'BRAMA_ALREADY_REGISTERED'));
+assert.ok(
+  isBramaError(
+    catchError(() => brama.register('service-0')),
+    'BRAMA_ALREADY_REGISTERED',
+  ),
+);
 
 process.stdout.write('ok\n');
 // No close(): the test checks that the process ends by itself.
