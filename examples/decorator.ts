@@ -28,12 +28,13 @@ for (let i = 0; i < 3; i++) {
   try {
     await flaky.charge(7);
   } catch (error) {
-    if (error instanceof CircuitOpenError) console.log(`refused, retry in ${error.retryAfterMs} ms`);
+    if (error instanceof CircuitOpenError)
+      console.log(`refused, retry in ${error.retryAfterMs} ms`);
     else console.log(String(error));
   }
 }
 // Error: payment of 7 failed (attempt 1)
 // Error: payment of 7 failed (attempt 2)
-// refused, retry in 20000 ms
+// refused, retry in 19999 ms (about 20 s)
 
 console.log(brama.status('payments-api', { scope: 'billing' }).state); // 'open'

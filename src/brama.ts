@@ -1,7 +1,7 @@
 import { checkIdentifier, normalizeScope, readOptions } from './core/arguments.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { BramaError, invalidArgument, invalidOption } from './core/errors.js';
-import { createRecord, type ConnectionRecord, type Metadata } from './core/record.js';
+import { BramaError, invalidArgument } from './core/errors.js';
+import { createRecord, type ConnectionRecord } from './core/record.js';
 import {
   CIRCUIT_OPTION_KEYS,
   checkCircuitOption,
@@ -32,6 +32,18 @@ import {
   type RegistrySettings,
 } from './options.js';
 import { SweepTimer } from './sweep-timer.js';
+import {
+  closedError,
+  name,
+  readMetadata,
+  readReason,
+  type ActionOptions,
+  type ConnectionOptions,
+  type FailureOptions,
+  type ListFilter,
+  type OpenOptions,
+  type ScopeOptions,
+} from './method-options.js';
 import { CircuitOpenError } from './core/circuit-open-error.js';
 import { retryAfter } from './core/transitions.js';
 import { parseCallOptions, type CallOptions } from './wrap/call-options.js';
@@ -45,42 +57,6 @@ import type {
   Outcome,
   StoreHost,
 } from './stores/store.js';
-
-/** Options that only name the connection. */
-export interface ScopeOptions {
-  /** The connection's scope; absent or `null` for none. */
-  scope?: string | null | undefined;
-}
-
-/** Options of `register` and of the per-connection `configure`. */
-export interface ConnectionOptions extends CircuitOptions, ScopeOptions {
-  /** Free-form data kept with the connection (copied and frozen). */
-  metadata?: Readonly<Record<string, unknown>> | undefined;
-}
-
-/** Options of `failure`. */
-export interface FailureOptions extends ScopeOptions {
-  /** Why the call failed: a string or an Error (kept as `lastFailureReason`). */
-  reason?: string | Error | null | undefined;
-}
-
-/** Options of `closeCircuit` and `resetCircuit`. */
-export interface ActionOptions extends ScopeOptions {
-  /** Why the operator acted; carried by the events. */
-  reason?: string | Error | null | undefined;
-}
-
-/** Options of `openCircuit`. */
-export interface OpenOptions extends ActionOptions {
-  /** Milliseconds this opening lasts (this opening only); default: the strategy's period. */
-  expiry?: number | undefined;
-}
-
-/** Filter of `list`. */
-export interface ListFilter {
-  /** Only connections in this scope (`null`: only connections without a scope). */
-  scope?: string | null | undefined;
-}
 
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 const SCOPE_KEYS: ReadonlySet<string> = new Set(['scope']);
@@ -283,6 +259,7 @@ export class Brama {
     fn: (...args: Args) => R,
     opts?: CallOptions<R, Args>,
   ): (...args: Args) => Promise<Awaited<R>> {
+    this.ensureOpen();
     checkIdentifier(identifier);
     if (typeof fn !== 'function') throw invalidArgument('fn', 'a function', fn);
     const call = parseCallOptions(opts, 'wrap options');
@@ -489,28 +466,11 @@ export class Brama {
   }
 }
 
-function closedError(): BramaError {
-  return new BramaError('BRAMA_CLOSED', 'This Brama instance is closed');
-}
-
-function name(identifier: string, scope: string | null): string {
-  return scope === null
-    ? JSON.stringify(identifier)
-    : `${JSON.stringify(identifier)} in scope ${JSON.stringify(scope)}`;
-}
-
-function readMetadata(value: unknown): Metadata {
-  if (value === undefined) return EMPTY_METADATA;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidOption('metadata', 'a plain object', value);
-  }
-  return Object.freeze({ ...(value as Record<string, unknown>) });
-}
-
-const EMPTY_METADATA: Metadata = Object.freeze({});
-
-function readReason(value: unknown): string | Error | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string' || value instanceof Error) return value;
-  throw invalidArgument('reason', 'a string, an Error, null or undefined', value);
-}
+export type {
+  ActionOptions,
+  ConnectionOptions,
+  FailureOptions,
+  ListFilter,
+  OpenOptions,
+  ScopeOptions,
+};

@@ -54,10 +54,24 @@ export function createRecord(
   };
 }
 
-/** The text kept as `lastFailureReason`: strings as they are, errors as `Name: message`. */
+/**
+ * The text kept as `lastFailureReason`: strings as they are, errors as `Name: message`, other
+ * thrown values by their `message` or as a string (objects without one: `null`).
+ */
 export function reasonText(reason: unknown): string | null {
   if (reason === undefined || reason === null) return null;
   if (typeof reason === 'string') return reason;
   if (reason instanceof Error) return String(reason);
-  return null;
+  if (typeof reason === 'object') {
+    const message = (reason as { message?: unknown }).message;
+    return typeof message === 'string' ? message : null;
+  }
+  switch (typeof reason) {
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(reason);
+    default:
+      return null;
+  }
 }

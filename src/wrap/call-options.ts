@@ -17,7 +17,7 @@ export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionO
    * @default () => 'success'
    * @example { classify: (res: Response) => (res.status >= 500 ? { failure: `HTTP ${res.status}` } : 'success') }
    */
-  classify?: ((result: Awaited<R>) => Classification) | undefined;
+  classify?: ((result: NoInfer<Awaited<R>>) => Classification) | undefined;
   /**
    * Decides whether a thrown or rejected error counts as a failure of the dependency
    * (`false`: the error is re-thrown but not counted).
@@ -31,7 +31,10 @@ export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionO
    * @example { fallback: () => cachedValue }
    */
   fallback?:
-    | ((error: CircuitOpenError, ...args: Args) => R | Awaited<R> | PromiseLike<Awaited<R>>)
+    | ((
+        error: CircuitOpenError,
+        ...args: NoInfer<Args>
+      ) => NoInfer<R> | NoInfer<Awaited<R>> | PromiseLike<NoInfer<Awaited<R>>>)
     | undefined;
   /**
    * Aborting it rejects the call with `signal.reason`, counted neither way; an already aborted

@@ -37,6 +37,16 @@ class Inventory {
   }
 }
 
+// Type-level: a method that does not return a promise cannot be decorated (the protected
+// method always returns one).
+export class SyncMethod {
+  // @ts-expect-error only methods returning a promise can be decorated
+  @circuitBreaker(brama, { identifier: 'sync' })
+  twice(n: number): number {
+    return n * 2;
+  }
+}
+
 describe('@circuitBreaker (TC39 decorators)', () => {
   it('protects the method, keeps this and arguments, registers on first use', async () => {
     const inventory = new Inventory({ apple: 3 });

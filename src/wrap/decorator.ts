@@ -1,23 +1,38 @@
 import { Brama } from '../brama.js';
 import { checkIdentifier } from '../core/arguments.js';
 import { invalidArgument } from '../core/errors.js';
-import type { CallOptions } from './call-options.js';
+import type { CircuitOpenError } from '../core/circuit-open-error.js';
+import type { CallOptions, Classification } from './call-options.js';
 
 /** Options of {@link circuitBreaker}: the connection and the options of `brama.wrap`. */
-export interface CircuitBreakerOptions<R = unknown> extends CallOptions<R, unknown[]> {
+export interface CircuitBreakerOptions<R = unknown> extends Omit<
+  CallOptions<R, unknown[]>,
+  'classify' | 'fallback'
+> {
   /** The connection protecting the method. */
   identifier: string;
+  /** Decides how the method's fulfilled value counts (see `CallOptions.classify`). */
+  classify?: ((result: R) => Classification) | undefined;
+  /** Called with the refusal and the method's arguments instead of rejecting. */
+  fallback?: ((error: CircuitOpenError, ...args: never[]) => unknown) | undefined;
 }
 
-/** A method decorator usable in both decorator dialects. */
+/**
+ * A method decorator usable in both decorator dialects. Only methods that return a promise can
+ * be decorated: the protected method always returns one (a refusal is a rejection).
+ */
 export interface MethodBreaker {
   /** TC39 standard decorators (TypeScript 5 without flags). */
-  <This, Args extends unknown[], R>(
+  <This, Args extends unknown[], R extends PromiseLike<unknown>>(
     method: (this: This, ...args: Args) => R,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>,
   ): (this: This, ...args: Args) => R;
   /** Legacy `experimentalDecorators`. */
-  <D extends PropertyDescriptor>(target: object, key: string | symbol, descriptor: D): D;
+  <M extends (...args: never[]) => PromiseLike<unknown>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): TypedPropertyDescriptor<M>;
 }
 
 /**

@@ -29,6 +29,26 @@ describe('wrap', () => {
     expect(calls).toBe(2);
   });
 
+  it('applies timeout and signal to every call of the wrapped function', async () => {
+    const clock = new ManualClock(0);
+    const b = new Brama({ clock, cleanupInterval: 0 });
+    const hang = b.wrap('slow', (_label: string) => new Promise<never>(() => undefined), {
+      timeout: 100,
+    });
+    const first = hang('a').catch((e: unknown) => e);
+    clock.advance(100);
+    expect(await first).toMatchObject({ code: 'BRAMA_TIMEOUT' });
+    const controller = new AbortController();
+    const abortable = b.wrap('slow', () => new Promise<never>(() => undefined), {
+      signal: controller.signal,
+    });
+    const second = abortable().catch((e: unknown) => e);
+    controller.abort('bye');
+    expect(await second).toBe('bye');
+    expect(b.status('slow')).toMatchObject({ totalFailures: 1, totalSuccesses: 0 });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('validates its options when wrapping', () => {
     const b = brama();
     expect(() => b.wrap('x', () => 1, { timeout: Number.NaN })).toThrow(/timeout.*NaN/);
@@ -63,6 +83,15 @@ describe('wrap types', () => {
     b.wrap('api', () => Promise.resolve(1), { classify: classifyText });
     // @ts-expect-error the fallback must return the function's result type
     b.wrap('api', (id: number) => Promise.resolve(id), { fallback: () => 'text' });
+    // A fallback that takes fewer parameters does not narrow the wrapped function's parameters.
+    const query = b.wrap(
+      'db',
+      (sql: string, values?: unknown[]) => Promise.resolve({ sql, values }),
+      {
+        fallback: () => ({ sql: 'cached', values: undefined }),
+      },
+    );
+    expectTypeOf(query).parameters.toEqualTypeOf<[sql: string, values?: unknown[]]>();
     b.wrap('api', (id: number) => Promise.resolve(id), {
       fallback: (error, id) => {
         expectTypeOf(error).toEqualTypeOf<CircuitOpenError>();

@@ -1,0 +1,168 @@
+/**
+ * The benchmark suite: brama against opossum and cockatiel in the same run (BENCHMARKS.md).
+ *
+ * Started by `npm run bench` through bench/launch.ts, which builds dist/, compiles this folder
+ * and runs it with plain `node --expose-gc` against a snapshot of the built package.
+ *
+ * Flags: --quick (fewer, shorter rounds; prints only unless --write), --no-write (full run,
+ * print only), --only=1,3 (scenarios), --out=FILE (default BENCHMARKS.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type { Plan } from './harness.js';
+import { renderRun, splice, type RunInfo, type Section } from './report.js';
+import { closedCall } from './scenarios/closed.js';
+import { failureWhileClosed, rejectionWhileOpen } from './scenarios/failures.js';
+import { reportApi } from './scenarios/report-api.js';
+import { scale, type ScaleRow } from './scenarios/scale.js';
+import { throughput } from './scenarios/throughput.js';
+import type { Table } from './table.js';
+import { evaluateTargets } from './targets.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = args.includes('--quick');
+const write = quick ? args.includes('--write') : !args.includes('--no-write');
+const outFile = flag('out') ?? 'BENCHMARKS.md';
+const only = new Set((flag('only') ?? '1,2,3,4,5').split(',').map(Number));
+
+if ((globalThis as { gc?: unknown }).gc === undefined) {
+  throw new Error('run with node --expose-gc (npm run bench does)');
+}
+
+const MICRO: Plan = quick
+  ? { rounds: 5, batchMs: 40, warmupMs: 150 }
+  : { rounds: 15, batchMs: 150, warmupMs: 500 };
+const THROUGHPUT: Plan = quick
+  ? { rounds: 5, batchMs: 0, warmupMs: 300 }
+  : { rounds: 12, batchMs: 0, warmupMs: 1_000 };
+const CALLS_PER_WORKER = quick ? 40 : 150;
+const SCALE_ROUNDS = quick ? 2 : 5;
+const SCALE_COUNTS = [10_000, 100_000];
+
+const require = createRequire(import.meta.url);
+function versionOf(pkg: string): string {
+  const json = JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as {
+    version: string;
+  };
+  return json.version;
+}
+
+function bramaRevision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? head : `${head} + uncommitted src/ changes`;
+  } catch {
+    return 'unknown revision';
+  }
+}
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
+    if (line !== undefined) return line.slice(line.indexOf(':') + 1).trim();
+  } catch {
+    // not Linux: fall back to what os reports
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+const started = new Date();
+const loadBefore = os.loadavg();
+process.stderr.write(
+  `brama bench (${quick ? 'quick' : 'full'}), load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n`,
+);
+
+const sections: Section[] = [];
+let closed: Table | undefined;
+let open: Table | undefined;
+let tp: Table | undefined;
+let scaleRows: ScaleRow[] | undefined;
+
+if (only.has(1)) {
+  closed = await closedCall(MICRO);
+  sections.push({
+    heading: '1. Closed circuit: an awaited call',
+    intro:
+      'Time per awaited call through a closed circuit, against the same call unprotected. Lower is better.',
+    tables: [closed],
+  });
+}
+if (only.has(2)) {
+  sections.push({
+    heading: '2. Report API: `isAvailable` + `success`',
+    intro:
+      'For callers that make the call themselves and report the outcome (brama only). Lower is better.',
+    tables: [await reportApi(MICRO)],
+  });
+}
+if (only.has(3)) {
+  const failing = await failureWhileClosed(MICRO);
+  open = await rejectionWhileOpen(MICRO);
+  sections.push({
+    heading: '3. Failures: recorded while closed, refused while open',
+    intro: 'Time per rejected call. Lower is better.',
+    tables: [failing, open],
+  });
+}
+if (only.has(4)) {
+  tp = await throughput(THROUGHPUT, CALLS_PER_WORKER);
+  sections.push({
+    heading: '4. Throughput: 1,000 calls in flight, 1 ms latency',
+    intro: 'Completed calls per second. Higher is better.',
+    tables: [tp],
+  });
+}
+if (only.has(5)) {
+  scaleRows = await scale(SCALE_COUNTS, SCALE_ROUNDS);
+  sections.push({
+    heading: '5. Scale: 10,000 and 100,000 connections',
+    intro:
+      'Creating one connection (brama `register`) or one breaker per connection (peers). Lower is better.',
+    tables: [],
+    scale: scaleRows,
+  });
+}
+
+const targets = evaluateTargets({ closed, open, throughput: tp, scale: scaleRows });
+const passThrough = args.filter((a) => a !== '--write').join(' ');
+const info: RunInfo = {
+  quick,
+  command: `npm run bench${passThrough === '' ? '' : ` -- ${passThrough}`}`,
+  nodeCommand: `node ${process.execArgv.join(' ')} bench/run.ts (compiled) ${args.join(' ')}`.replace(
+    /\s+$/,
+    '',
+  ),
+  cpuModel: cpuModel(),
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+  v8: process.versions.v8,
+  versions: {
+    brama: `${versionOf('brama')} (${bramaRevision()}, built dist/)`,
+    opossum: versionOf('opossum'),
+    cockatiel: versionOf('cockatiel'),
+  },
+  started: started.toISOString().replace(/\.\d+Z$/, 'Z'),
+  durationS: (Date.now() - started.getTime()) / 1e3,
+  loadBefore,
+  loadAfter: os.loadavg(),
+  plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5)`,
+};
+
+const generated = renderRun(info, targets, sections);
+process.stdout.write(`${generated}\n`);
+if (write) {
+  const existing = existsSync(outFile) ? readFileSync(outFile, 'utf8') : null;
+  writeFileSync(outFile, splice(existing, generated, '# Benchmarks\n\n@@GENERATED@@\n'));
+  process.stderr.write(`wrote ${outFile}\n`);
+}

@@ -1,0 +1,103 @@
+/** Scenario 1: an awaited call through a closed circuit, against a raw `await fn()`. */
+import { Brama } from 'brama';
+import { measure, type Plan, type Subject } from '../harness.js';
+import { cockatiel, opossum } from '../peers.js';
+import { tableOf, type Table } from '../table.js';
+
+/** The protected function: async, returns a constant. */
+const value = async (): Promise<number> => 1;
+
+export const CLOSED_LABELS = [
+  { key: 'raw', label: 'raw `await fn()`' },
+  { key: 'brama.wrap', label: 'brama `wrap(id, fn)` then `await wrapped()`' },
+  { key: 'brama.run', label: "brama `await run('id', fn)`" },
+  {
+    key: 'brama.run+timeout',
+    label: "brama `await run('id', fn, { timeout: 3_000 })` (context)",
+  },
+  { key: 'cockatiel', label: 'cockatiel `await policy.execute(fn)`' },
+  { key: 'opossum', label: 'opossum `await breaker.fire()` (README options)' },
+  {
+    key: 'opossum-no-timeout',
+    label: 'opossum `await breaker.fire()`, `timeout: false` (context)',
+  },
+] as const;
+
+export async function closedCall(plan: Plan): Promise<Table> {
+  const brama = new Brama();
+  const wrapped = brama.wrap('closed-wrap', value);
+  const withTimeout = { timeout: 3_000 };
+  const breaker = opossum(value);
+  const breakerNoTimeout = opossum(value, { timeout: false });
+  const policy = cockatiel();
+
+  const subjects: Subject[] = [
+    {
+      name: 'raw',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await value();
+        return s;
+      },
+    },
+    {
+      name: 'brama.wrap',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await wrapped();
+        return s;
+      },
+    },
+    {
+      name: 'brama.run',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await brama.run('closed-run', value);
+        return s;
+      },
+    },
+    {
+      name: 'brama.run+timeout',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await brama.run('closed-timeout', value, withTimeout);
+        return s;
+      },
+    },
+    {
+      name: 'cockatiel',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await policy.execute(value);
+        return s;
+      },
+    },
+    {
+      name: 'opossum',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await breaker.fire();
+        return s;
+      },
+    },
+    {
+      name: 'opossum-no-timeout',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await breakerNoTimeout.fire();
+        return s;
+      },
+    },
+  ];
+
+  const measured = await measure('1 closed call', subjects, plan);
+  for (const b of [breaker, breakerNoTimeout]) b.shutdown();
+  await brama.close();
+  return tableOf('Closed circuit: one awaited call', measured, CLOSED_LABELS, {
+    baseline: 'raw',
+    notes: [
+      '`fn` is `async () => 1`; each library calls it once per operation and the loop awaits the result.',
+      'opossum arms (and clears) a `setTimeout` per call for its `timeout` option, which its README sets; the `timeout: false` row shows opossum without it. The brama `timeout` row is the like-for-like comparison to opossum with a timeout (an AbortController and a timer per call, plus per-call option parsing).',
+    ],
+  });
+}

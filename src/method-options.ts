@@ -1,0 +1,65 @@
+import type { Metadata } from './core/record.js';
+import type { CircuitOptions } from './core/settings.js';
+import { BramaError, invalidArgument, invalidOption } from './core/errors.js';
+
+/** Options that only name the connection. */
+export interface ScopeOptions {
+  /** The connection's scope; absent or `null` for none. */
+  scope?: string | null | undefined;
+}
+
+/** Options of `register` and of the per-connection `configure`. */
+export interface ConnectionOptions extends CircuitOptions, ScopeOptions {
+  /** Free-form data kept with the connection (copied and frozen). */
+  metadata?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Options of `failure`. */
+export interface FailureOptions extends ScopeOptions {
+  /** Why the call failed: a string or an Error (kept as `lastFailureReason`). */
+  reason?: string | Error | null | undefined;
+}
+
+/** Options of `closeCircuit` and `resetCircuit`. */
+export interface ActionOptions extends ScopeOptions {
+  /** Why the operator acted; carried by the events. */
+  reason?: string | Error | null | undefined;
+}
+
+/** Options of `openCircuit`. */
+export interface OpenOptions extends ActionOptions {
+  /** Milliseconds this opening lasts (this opening only); default: the strategy's period. */
+  expiry?: number | undefined;
+}
+
+/** Filter of `list`. */
+export interface ListFilter {
+  /** Only connections in this scope (`null`: only connections without a scope). */
+  scope?: string | null | undefined;
+}
+
+export function closedError(): BramaError {
+  return new BramaError('BRAMA_CLOSED', 'This Brama instance is closed');
+}
+
+export function name(identifier: string, scope: string | null): string {
+  return scope === null
+    ? JSON.stringify(identifier)
+    : `${JSON.stringify(identifier)} in scope ${JSON.stringify(scope)}`;
+}
+
+export function readMetadata(value: unknown): Metadata {
+  if (value === undefined) return EMPTY_METADATA;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidOption('metadata', 'a plain object', value);
+  }
+  return Object.freeze({ ...(value as Record<string, unknown>) });
+}
+
+const EMPTY_METADATA: Metadata = Object.freeze({});
+
+export function readReason(value: unknown): string | Error | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || value instanceof Error) return value;
+  throw invalidArgument('reason', 'a string, an Error, null or undefined', value);
+}
