@@ -81,6 +81,7 @@ const LOOPS: Record<string, () => () => Promise<number> | number> = {
   open: () => {
     const brama = new Brama();
     const wrapped = brama.wrap('o', fail);
+    brama.register('o');
     brama.openCircuit('o', { expiry: ONE_HOUR });
     return async () => {
       let s = 0;

@@ -12,7 +12,7 @@ brama.register('payments-api', { scope: 'billing', metadata: { team: 'checkout' 
 let paymentsDown = false;
 async function callPaymentsApi(amount: number): Promise<string> {
   await new Promise((resolve) => setTimeout(resolve, 5));
-  if (paymentsDown) throw new Error('connect ECONNREFUSED 10.0.0.7:443');
+  if (paymentsDown) throw new Error('connect ECONNREFUSED payments.internal:443');
   return `receipt for ${amount}`;
 }
 
@@ -39,5 +39,5 @@ for (let i = 0; i < 4; i++) console.log(await charge(20)); // 3 x failed, then r
 const status = brama.status('payments-api', { scope: 'billing' });
 console.log(status.state); // 'open'
 console.log(status.failureCount, status.totalFailures, status.totalSuccesses); // 3 3 1
-console.log(status.lastFailureReason); // 'Error: connect ECONNREFUSED 10.0.0.7:443'
+console.log(status.lastFailureReason); // 'Error: connect ECONNREFUSED payments.internal:443'
 console.log(status.openUntil! - status.openedAt!); // 30000: half-open after 30 s

@@ -59,9 +59,8 @@ const query = brama.wrap('orders-db', pool.query.bind(pool), {
   maxAttempts: 2,
   expiry: 15_000,
   isFailure: (error) => !isConstraintViolation(error),
-  // Called instead of throwing CircuitOpenError, with the call's arguments after the error
-  // (declared as a rest so that they do not narrow the wrapper's parameters; see Caveats).
-  fallback: (error, ...[text]) => {
+  // Called instead of throwing CircuitOpenError, with the call's arguments after the error.
+  fallback: (error, text) => {
     console.log(`orders-db refused "${text}", retry in ${error.retryAfterMs} ms`);
     return { rows: [], rowCount: 0 };
   },

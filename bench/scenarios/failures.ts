@@ -87,6 +87,7 @@ export async function rejectionWhileOpen(plan: Plan): Promise<Table> {
   brama.register('open-run');
   brama.openCircuit('open-run', { expiry: ONE_HOUR });
   const wrapped = brama.wrap('open-wrap', fail);
+  brama.register('open-wrap');
   brama.openCircuit('open-wrap', { expiry: ONE_HOUR });
   const breaker = opossum(fail, { resetTimeout: ONE_HOUR });
   breaker.open();

@@ -31,10 +31,7 @@ export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionO
    * @example { fallback: () => cachedValue }
    */
   fallback?:
-    | ((
-        error: CircuitOpenError,
-        ...args: NoInfer<Args>
-      ) => NoInfer<R> | NoInfer<Awaited<R>> | PromiseLike<NoInfer<Awaited<R>>>)
+    | NoInfer<(error: CircuitOpenError, ...args: Args) => R | Awaited<R> | PromiseLike<Awaited<R>>>
     | undefined;
   /**
    * Aborting it rejects the call with `signal.reason`, counted neither way; an already aborted
