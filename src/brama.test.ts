@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Brama, isBramaError, type BramaEvent } from './index.js';
+import { Brama, isBramaError, MemoryStore, type BramaEvent } from './index.js';
 import { ManualClock, recordEvents } from './testing/index.js';
 
 function setup(options: ConstructorParameters<typeof Brama>[0] = {}) {
@@ -574,5 +574,13 @@ describe('close', () => {
     await first;
     expect(code(() => brama.isAvailable('db'))).toBe('BRAMA_CLOSED');
     expect(code(() => brama.register('x'))).toBe('BRAMA_CLOSED');
+  });
+});
+
+describe('stores', () => {
+  it('a MemoryStore belongs to one registry', () => {
+    const store = new MemoryStore();
+    new Brama({ store, cleanupInterval: 0 });
+    expect(code(() => new Brama({ store, cleanupInterval: 0 }))).toBe('BRAMA_INVALID_OPTION');
   });
 });

@@ -27,8 +27,8 @@ export class MemoryStore implements ConnectionStore {
   attach(host: StoreHost): void {
     if (this.host !== null && this.host !== host) {
       throw new BramaError(
-        'BRAMA_INVALID_ARGUMENT',
-        'Invalid store: this store already belongs to another Brama instance',
+        'BRAMA_INVALID_OPTION',
+        'Invalid option "store": expected a store no other Brama instance uses, received a MemoryStore that is already attached',
       );
     }
     this.host = host;
