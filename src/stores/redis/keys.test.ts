@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isBramaError } from '../../core/errors.js';
+import { changesChannel, checkPrefix, connectionKeys, connectionTag, keyPattern } from './keys.js';
+
+describe('redis keys', () => {
+  it('builds the documented layout', () => {
+    expect(connectionKeys('brama', 'db', 'payments')).toEqual({
+      state: 'brama:{payments|db}:state',
+      trials: 'brama:{payments|db}:trials',
+    });
+    expect(connectionKeys('brama', 'db', null).state).toBe('brama:{|db}:state');
+    expect(changesChannel('brama')).toBe('brama:changes');
+  });
+
+  it('never collides for tricky identifiers and scopes', () => {
+    const cases: [string, string | null][] = [
+      ['a', 'b'],
+      ['b|a', null],
+      ['a', null],
+      ['b:a', null],
+      ['|a', 'b'],
+      ['a', 'b|'],
+      ['a}', 'b'],
+      ['{a}', null],
+      ['a', '{b}'],
+      ['%7C', null],
+      ['|', null],
+      ['%', null],
+      ['%25', null],
+      ['é', null],
+      ['e\u0301', null],
+      ['😀', 'ü'],
+      ['a', 'b:c'],
+      ['\uD800', null],
+      ['\uFFFD', null],
+      ['%ud800', null],
+      ['\uDC00\uD800', null],
+      ['b:c|a', null],
+    ];
+    // Compared as the UTF-8 bytes Redis stores.
+    const tags = cases.map(([id, scope]) => Buffer.from(connectionTag(id, scope)).toString('hex'));
+    expect(new Set(tags).size).toBe(cases.length);
+    expect(connectionTag('a', 'b')).toBe('{b|a}');
+    expect(connectionTag('b|a', null)).toBe('{|b%7ca}');
+  });
+
+  it('is injective on random identifiers and scopes, as UTF-8 bytes (property)', () => {
+    const part = fc.string({
+      minLength: 1,
+      unit: fc.oneof(
+        fc.constantFrom('|', '{', '}', '%', '7', 'c', 'u', 'd'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      ),
+    });
+    const ref = fc.tuple(part, fc.option(part));
+    fc.assert(
+      fc.property(ref, ref, ([a, sa], [b, sb]) => {
+        const same = a === b && sa === sb;
+        const bytes = (id: string, scope: string | null): string =>
+          Buffer.from(connectionTag(id, scope)).toString('hex');
+        expect(bytes(a, sa) === bytes(b, sb)).toBe(same);
+      }),
+    );
+  });
+
+  it('puts exactly one hash tag in every key, so both keys share a cluster slot', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.option(fc.string({ minLength: 1 })),
+        (id, scope) => {
+          const { state, trials } = connectionKeys('p', id, scope);
+          for (const key of [state, trials]) {
+            expect(key.split('{').length).toBe(2);
+            expect(key.split('}').length).toBe(2);
+          }
+          const tag = (key: string): string => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
+          expect(tag(state)).toBe(tag(trials));
+        },
+      ),
+    );
+  });
+
+  it('validates the prefix', () => {
+    expect(checkPrefix('brama')).toBe('brama');
+    for (const bad of ['', 'a{b', 'a}', 42, null, undefined]) {
+      let thrown: unknown;
+      try {
+        checkPrefix(bad);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(isBramaError(thrown, 'BRAMA_INVALID_OPTION')).toBe(true);
+    }
+  });
+
+  it('escapes glob characters in the SCAN pattern', () => {
+    expect(keyPattern('a*b')).toBe('a\\*b:*');
+    expect(keyPattern('brama')).toBe('brama:*');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The one place where brama's Redis key strings are built. Every key of one connection carries
+ * the same hash tag, so each script touches a single Redis Cluster slot.
+ */
+import { invalidOption } from '../../core/errors.js';
+
+/** The keys of one connection. */
+export interface ConnectionKeys {
+  /** Hash: the circuit, its counters, own options and metadata. */
+  readonly state: string;
+  /** Sorted set: half-open trial lease tokens scored by their expiry time (epoch ms). */
+  readonly trials: string;
+}
+
+/**
+ * Escapes the characters that would make a tag ambiguous: `%` (the escape itself), `|` (the
+ * separator), `{` and `}` (hash tag delimiters) as `%XX`, and lone UTF-16 surrogates as `%uXXXX`
+ * (Redis keys are UTF-8, where every lone surrogate would become the same U+FFFD). Unlike
+ * `encodeURIComponent`, it never throws and keeps other characters readable.
+ */
+function escapePart(part: string): string {
+  return part.replace(/[%|{}]|\p{Cs}/gu, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code > 0xff ? `%u${code.toString(16).padStart(4, '0')}` : `%${code.toString(16)}`;
+  });
+}
+
+/**
+ * The hash tag of a connection: `{scope|identifier}`, both escaped. Injective: a scope is never
+ * the empty string (so `''` means "no scope"), and escaping removes every `|`, `{` and `}`, so
+ * the separator and the braces can only come from here.
+ */
+export function connectionTag(identifier: string, scope: string | null): string {
+  return `{${escapePart(scope ?? '')}|${escapePart(identifier)}}`;
+}
+
+/** Both keys of a connection under `prefix` (validate the prefix first: {@link checkPrefix}). */
+export function connectionKeys(
+  prefix: string,
+  identifier: string,
+  scope: string | null,
+): ConnectionKeys {
+  const base = `${prefix}:${connectionTag(identifier, scope)}`;
+  return { state: `${base}:state`, trials: `${base}:trials` };
+}
+
+/** The pub/sub channel on which changes under `prefix` are announced. */
+export function changesChannel(prefix: string): string {
+  return `${prefix}:changes`;
+}
+
+/** The pattern matching every key under `prefix` (for SCAN in cleanup and tests). */
+export function keyPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+}
+
+/**
+ * Checks a key prefix: a non-empty string without `{` or `}` (a brace would change which part of
+ * the key Redis Cluster hashes). Throws `BRAMA_INVALID_OPTION`.
+ */
+export function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
+    throw invalidOption('prefix', 'a non-empty string without "{" or "}"', prefix);
+  }
+  return prefix;
+}

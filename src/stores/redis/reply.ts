@@ -1,0 +1,158 @@
+/**
+ * Decoding of the scripts' replies (the fixed-order array documented in `scripts/common.ts`)
+ * into typed values. A reply of any other shape is a `BRAMA_STORE_UNAVAILABLE` error: it means
+ * the keys were written by something that is not this version of brama.
+ */
+import { BramaError } from '../../core/errors.js';
+import type { Metadata } from '../../core/record.js';
+import { pickCircuitOptions, type CircuitOptions } from '../../core/settings.js';
+import { CIRCUIT_STATES, NO_TRIALS, type Circuit, type CircuitState } from '../../core/state.js';
+
+/** A connection as Redis holds it: the circuit plus the counters of a `ConnectionRecord`. */
+export interface RemoteConnection {
+  /** The circuit; `trials` is always empty (leases live in Redis, see `liveTrials`). */
+  readonly circuit: Circuit;
+  /** Unexpired half-open trial leases, fleet-wide. */
+  readonly liveTrials: number;
+  readonly totalFailures: number;
+  readonly totalSuccesses: number;
+  readonly lastFailureTime: number | null;
+  readonly lastFailureReason: string | null;
+  readonly lastSuccessTime: number | null;
+  readonly registeredAt: number;
+  readonly lastActivityAt: number;
+  /** The connection's own options, as given at its creation. */
+  readonly options: CircuitOptions;
+  readonly metadata: Metadata;
+}
+
+/** What a script did, and the connection afterwards. */
+export interface ScriptResult {
+  /** Redis server time of the operation (epoch ms). */
+  readonly now: number;
+  /** Whether this call recorded the lazy open → half-open transition (dated at `openUntil`). */
+  readonly expired: boolean;
+  /** The state the operation applied to (after that lazy transition). */
+  readonly from: CircuitState;
+  /** Whether the operation itself changed the state (exactly one reporter sees a trip). */
+  readonly transitioned: boolean;
+  /** `register`: created the connection; `acquireTrial`: admitted the call. */
+  readonly flag: boolean;
+  /** `acquireTrial` when refused: ms until a call could be admitted. */
+  readonly retryAfter: number;
+  readonly connection: RemoteConnection;
+}
+
+/** A decoded reply: `found: false` when the connection does not exist in Redis. */
+export type ScriptReply =
+  { readonly found: false; readonly now: number } | ({ readonly found: true } & ScriptResult);
+
+const HEADER = 7;
+const FIELD_COUNT = 17;
+
+function malformed(detail: string): BramaError {
+  return new BramaError(
+    'BRAMA_STORE_UNAVAILABLE',
+    `Unexpected reply from a brama script: ${detail}`,
+  );
+}
+
+function row(reply: unknown): readonly (string | null)[] {
+  if (!Array.isArray(reply)) throw malformed('not an array');
+  return (reply as unknown[]).map((value: unknown) => {
+    if (value === null || typeof value === 'string') return value;
+    if (Buffer.isBuffer(value)) return value.toString('utf8');
+    throw malformed(`element of type ${typeof value}`);
+  });
+}
+
+function text(r: readonly (string | null)[], i: number): string | null {
+  const value = r[i];
+  if (value === undefined) throw malformed(`missing element ${i + 1}`);
+  return value;
+}
+
+function numberOrNull(r: readonly (string | null)[], i: number): number | null {
+  const value = text(r, i);
+  if (value === null) return null;
+  const n = Number(value);
+  if (value === '' || Number.isNaN(n)) throw malformed(`element ${i + 1} is not a number`);
+  return n;
+}
+
+function number(r: readonly (string | null)[], i: number): number {
+  const n = numberOrNull(r, i);
+  if (n === null) throw malformed(`element ${i + 1} is nil`);
+  return n;
+}
+
+function state(r: readonly (string | null)[], i: number): CircuitState {
+  const value = text(r, i);
+  const known = CIRCUIT_STATES.find((s) => s === value);
+  if (known === undefined) throw malformed(`element ${i + 1} is not a state`);
+  return known;
+}
+
+function object(r: readonly (string | null)[], i: number): Readonly<Record<string, unknown>> {
+  const value = text(r, i);
+  let parsed: unknown = null;
+  try {
+    parsed = value === null ? null : JSON.parse(value);
+  } catch {
+    // reported below
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw malformed(`element ${i + 1} is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Decodes the connection fields that start at index `at` of a reply row. */
+function connection(r: readonly (string | null)[], at: number): RemoteConnection {
+  const circuit: Circuit = {
+    state: state(r, at),
+    failureCount: number(r, at + 1),
+    openedAt: numberOrNull(r, at + 2),
+    openUntil: numberOrNull(r, at + 3),
+    openings: number(r, at + 4),
+    trials: NO_TRIALS,
+    changedAt: number(r, at + 5),
+    generation: number(r, at + 6),
+  };
+  return {
+    circuit,
+    totalFailures: number(r, at + 7),
+    totalSuccesses: number(r, at + 8),
+    lastFailureTime: numberOrNull(r, at + 9),
+    lastFailureReason: text(r, at + 10),
+    lastSuccessTime: numberOrNull(r, at + 11),
+    registeredAt: number(r, at + 12),
+    lastActivityAt: number(r, at + 13),
+    options: pickCircuitOptions(object(r, at + 14)),
+    metadata: Object.freeze({ ...object(r, at + 15) }),
+    liveTrials: number(r, at + 16),
+  };
+}
+
+/** Decodes the common reply of register, report, acquire_trial, act and read. */
+export function decodeReply(reply: unknown): ScriptReply {
+  const r = row(reply);
+  const now = number(r, 0);
+  if (text(r, 1) === '0') return { found: false, now };
+  if (r.length !== HEADER + FIELD_COUNT) throw malformed(`${r.length} elements`);
+  return {
+    found: true,
+    now,
+    expired: text(r, 2) === '1',
+    from: state(r, 3),
+    transitioned: text(r, 4) === '1',
+    flag: text(r, 5) === '1',
+    retryAfter: number(r, 6),
+    connection: connection(r, HEADER),
+  };
+}
+
+/** Decodes the reply of delete: whether the connection existed. */
+export function decodeDeleted(reply: unknown): { readonly now: number; readonly found: boolean } {
+  const r = row(reply);
+  return { now: number(r, 0), found: text(r, 1) === '1' };
+}

@@ -1,0 +1,45 @@
+import { COMMON_LUA, REPLY_DOC } from './common.js';
+
+/** Lua of `act`. */
+export const ACT_LUA = `
+--[[
+  act: a manual action (transitions.ts openManually / closeManually / force), after a settle.
+  Always activity and always bumps generation, even when the state does not change.
+
+  KEYS[1] state hash            KEYS[2] trial-lease sorted set
+  ARGV[1] ttlMs
+  ARGV[2..9] effective settings (see report)
+  ARGV[10] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
+  ARGV[11] 'open' only: this opening's expiry in ms, '' for the strategy's period
+
+  Reply: the common reply.
+${REPLY_DOC}
+]]
+${COMMON_LUA}
+local now = server_now()
+local ttl = tonumber(ARGV[1])
+local s = settings(2)
+local action, expiry = ARGV[10], ARGV[11]
+local c = load()
+if c == nil then return missing(now) end
+local expired = settle(c, now)
+local from = c.state
+if action == 'open' then
+  opened(c, s, now, tonumber(expiry))
+elseif action == 'force_open' then
+  opened(c, s, now, nil)
+elseif action == 'close' or action == 'reset' or action == 'force_closed' then
+  closed(c, now)
+elseif action == 'force_half_open' then
+  if c.openedAt == nil then c.openedAt = now end
+  if from ~= 'half_open' then c.changedAt = now end
+  c.state = 'half_open'
+  c.openUntil = nil
+  bump(c)
+else
+  return redis.error_reply('ERR brama act: unknown action ' .. action)
+end
+c.lastActivityAt = now
+persist(c, ttl)
+return reply(now, c, expired, from, c.state ~= from, false, 0)
+`;
