@@ -40,16 +40,25 @@ export interface Circuit {
 
 /** A fresh circuit, as registration creates it. */
 export function initialCircuit(now: number): Circuit {
-  return {
-    state: 'unknown',
-    failureCount: 0,
-    openedAt: null,
-    openUntil: null,
-    openings: 0,
-    trials: NO_TRIALS,
-    changedAt: now,
-    generation: 0,
-  };
+  return circuit('unknown', 0, null, null, 0, NO_TRIALS, now, 0);
+}
+
+/**
+ * Builds a circuit. Every circuit is created here, with one literal, so all share one object
+ * shape: V8 keeps the code that reads them monomorphic, and building one is a plain allocation
+ * (object spread of a circuit went through a slow runtime path, ~20x the cost).
+ */
+export function circuit(
+  state: CircuitState,
+  failureCount: number,
+  openedAt: number | null,
+  openUntil: number | null,
+  openings: number,
+  trials: readonly number[],
+  changedAt: number,
+  generation: number,
+): Circuit {
+  return { state, failureCount, openedAt, openUntil, openings, trials, changedAt, generation };
 }
 
 /** Shared empty trial list (frozen, so sharing it is safe). */

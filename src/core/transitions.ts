@@ -8,7 +8,7 @@
 import { assertNever } from './assert-never.js';
 import { openPeriod } from './backoff.js';
 import type { CircuitSettings } from './settings.js';
-import { NO_TRIALS, type Circuit, type CircuitState } from './state.js';
+import { circuit, NO_TRIALS, type Circuit, type CircuitState } from './state.js';
 
 /**
  * Lazy expiry: an open circuit whose open period has elapsed is half-open from that moment
@@ -16,14 +16,16 @@ import { NO_TRIALS, type Circuit, type CircuitState } from './state.js';
  */
 export function settle(c: Circuit, now: number): Circuit {
   if (c.state !== 'open' || c.openUntil === null || now < c.openUntil) return c;
-  return {
-    ...c,
-    state: 'half_open',
-    openUntil: null,
-    trials: NO_TRIALS,
-    changedAt: c.openUntil,
-    generation: c.generation + 1,
-  };
+  return circuit(
+    'half_open',
+    c.failureCount,
+    c.openedAt,
+    null,
+    c.openings,
+    NO_TRIALS,
+    c.openUntil,
+    c.generation + 1,
+  );
 }
 
 /**
@@ -40,7 +42,7 @@ export function admit(c: Circuit, s: CircuitSettings, now: number): Circuit | nu
     case 'half_open': {
       const live = liveTrials(c.trials, s, now);
       if (live.length >= s.halfOpenProbes) return null;
-      return { ...c, trials: [...live, now] };
+      return withTrials(c, [...live, now]);
     }
     default:
       return assertNever(c.state);
@@ -69,7 +71,7 @@ export function retryAfter(c: Circuit, s: CircuitSettings, now: number): number 
 export function onSuccess(c: Circuit, _s: CircuitSettings, now: number): Circuit {
   switch (c.state) {
     case 'closed':
-      return c.failureCount === 0 ? c : { ...c, failureCount: 0 };
+      return c.failureCount === 0 ? c : withFailures(c, 0);
     case 'open':
       // A call that started before the trip: counted in totals only.
       return c;
@@ -87,14 +89,23 @@ export function onFailure(c: Circuit, s: CircuitSettings, now: number): Circuit 
     case 'unknown':
     case 'closed': {
       const failureCount = c.failureCount + 1;
-      if (failureCount >= s.maxAttempts) return opened({ ...c, failureCount }, s, now, null);
-      if (c.state === 'closed') return { ...c, failureCount };
-      return { ...c, state: 'closed', failureCount, changedAt: now, generation: c.generation + 1 };
+      if (failureCount >= s.maxAttempts) return opened(withFailures(c, failureCount), s, now, null);
+      if (c.state === 'closed') return withFailures(c, failureCount);
+      return circuit(
+        'closed',
+        failureCount,
+        c.openedAt,
+        c.openUntil,
+        c.openings,
+        c.trials,
+        now,
+        c.generation + 1,
+      );
     }
     case 'open':
       return c;
     case 'half_open':
-      return opened({ ...c, failureCount: c.failureCount + 1 }, s, now, null);
+      return opened(withFailures(c, c.failureCount + 1), s, now, null);
     default:
       return assertNever(c.state);
   }
@@ -103,7 +114,7 @@ export function onFailure(c: Circuit, s: CircuitSettings, now: number): Circuit 
 /** A result that counts neither way (ignored): frees the oldest outstanding trial slot. */
 export function onIgnored(c: Circuit): Circuit {
   if (c.state !== 'half_open' || c.trials.length === 0) return c;
-  return { ...c, trials: c.trials.slice(1) };
+  return withTrials(c, c.trials.slice(1));
 }
 
 /**
@@ -137,46 +148,73 @@ export function force(
     case 'open':
       return opened(c, s, now, null);
     case 'half_open':
-      return {
-        ...c,
-        state: 'half_open',
-        openedAt: c.openedAt ?? now,
-        openUntil: null,
-        trials: NO_TRIALS,
-        changedAt: c.state === 'half_open' ? c.changedAt : now,
-        generation: c.generation + 1,
-      };
+      return circuit(
+        'half_open',
+        c.failureCount,
+        c.openedAt ?? now,
+        null,
+        c.openings,
+        NO_TRIALS,
+        c.state === 'half_open' ? c.changedAt : now,
+        c.generation + 1,
+      );
     default:
       return assertNever(state);
   }
 }
 
+function withFailures(c: Circuit, failureCount: number): Circuit {
+  return circuit(
+    c.state,
+    failureCount,
+    c.openedAt,
+    c.openUntil,
+    c.openings,
+    c.trials,
+    c.changedAt,
+    c.generation,
+  );
+}
+
+function withTrials(c: Circuit, trials: readonly number[]): Circuit {
+  return circuit(
+    c.state,
+    c.failureCount,
+    c.openedAt,
+    c.openUntil,
+    c.openings,
+    trials,
+    c.changedAt,
+    c.generation,
+  );
+}
+
 function opened(c: Circuit, s: CircuitSettings, now: number, expiry: number | null): Circuit {
   const reopening = c.state === 'open';
   const openings = reopening ? c.openings : c.openings + 1;
-  return {
-    ...c,
-    state: 'open',
-    openedAt: now,
-    openUntil: now + (expiry ?? openPeriod(s, openings)),
+  return circuit(
+    'open',
+    c.failureCount,
+    now,
+    now + (expiry ?? openPeriod(s, openings)),
     openings,
-    trials: NO_TRIALS,
-    changedAt: reopening ? c.changedAt : now,
-    generation: c.generation + 1,
-  };
+    NO_TRIALS,
+    reopening ? c.changedAt : now,
+    c.generation + 1,
+  );
 }
 
 function closed(c: Circuit, now: number): Circuit {
-  return {
-    ...c,
-    state: 'closed',
-    failureCount: 0,
-    openUntil: null,
-    openings: 0,
-    trials: NO_TRIALS,
-    changedAt: c.state === 'closed' ? c.changedAt : now,
-    generation: c.generation + 1,
-  };
+  return circuit(
+    'closed',
+    0,
+    c.openedAt,
+    null,
+    0,
+    NO_TRIALS,
+    c.state === 'closed' ? c.changedAt : now,
+    c.generation + 1,
+  );
 }
 
 /** Trials admitted less than `probeTimeout` ago (older ones have freed their slot). */
