@@ -52,10 +52,12 @@ async function timeBatch(subject: Subject, n: number): Promise<number> {
 async function warmUp(subject: Subject, plan: Plan): Promise<number> {
   let n = 16;
   let spent = 0;
+  let done = 0;
   let perOp = Number.POSITIVE_INFINITY;
-  while (spent < plan.warmupMs * 1e6 || n < 1024) {
+  while (spent < plan.warmupMs * 1e6 || done < 1_000) {
     const elapsed = await timeBatch(subject, n);
     spent += elapsed;
+    done += n;
     perOp = elapsed / n;
     if (elapsed < (plan.batchMs * 1e6) / 2) n *= 2;
   }

@@ -43,10 +43,25 @@ mkdirSync(snapshot, { recursive: true });
 cpSync(path.join(root, 'package.json'), path.join(snapshot, 'package.json'));
 cpSync(path.join(root, 'dist'), path.join(snapshot, 'dist'), { recursive: true });
 
+/** The revision measured: read now, next to the snapshot, not when the run ends. */
+function revision(): string {
+  const git = (...args: string[]): string =>
+    spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head === '') return 'unknown revision';
+  return git('status', '--porcelain', '--', 'src') === ''
+    ? head
+    : `${head} + uncommitted src/ changes`;
+}
+
 const child = spawn(
   process.execPath,
   ['--expose-gc', path.join(cache, 'js', `${entry}.js`), ...flags],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: '', BRAMA_BENCH_REVISION: revision() },
+  },
 );
 child.on('exit', (code, signal) => {
   process.exit(code ?? (signal === null ? 1 : 128));

@@ -13,6 +13,7 @@ declare module 'opossum' {
       volumeThreshold?: number;
       rollingCountTimeout?: number;
       rollingCountBuckets?: number;
+      rollingPercentilesEnabled?: boolean;
       enabled?: boolean;
     }
   }

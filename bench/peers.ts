@@ -3,7 +3,12 @@
  * scenario compares the same configurations.
  */
 import CircuitBreaker from 'opossum';
-import { circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  circuitBreaker,
+  ConsecutiveBreaker,
+  handleAll,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 
 /** The options of opossum's README example (its `timeout` arms a timer for every call). */
 export const OPOSSUM_OPTIONS: CircuitBreaker.Options = Object.freeze({

@@ -14,15 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Brama } from 'brama';
+import { fail, slow, value } from './functions.js';
 import { NEVER_TRIPS, ONE_HOUR } from './peers.js';
 import { originalPosition } from './source-map.js';
-
-const value = async (): Promise<number> => 1;
-const BOOM = new Error('boom');
-const fail = async (): Promise<number> => {
-  throw BOOM;
-};
-const slow = (): Promise<number> => new Promise((resolve) => setTimeout(resolve, 1, 1));
 
 /** Each loop returns one batch of work; the child repeats it until its time is up. */
 const LOOPS: Record<string, () => () => Promise<number> | number> = {
@@ -70,6 +64,18 @@ const LOOPS: Record<string, () => () => Promise<number> | number> = {
       return s;
     };
   },
+  'failure-report': () => {
+    const brama = new Brama();
+    brama.register('f', { maxAttempts: NEVER_TRIPS });
+    return () => {
+      let s = 0;
+      for (let i = 0; i < 100_000; i++) {
+        brama.failure('f');
+        s++;
+      }
+      return s;
+    };
+  },
   failure: () => {
     const wrapped = new Brama().wrap('f', fail, { maxAttempts: NEVER_TRIPS });
     return async () => {
@@ -98,12 +104,26 @@ const LOOPS: Record<string, () => () => Promise<number> | number> = {
       return brama.isAvailable(`${prefix}0`) ? 1 : 0;
     };
   },
+  'throughput-raw': () => async () => {
+    let s = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) {
+        const v = await slow();
+        s += v;
+      }
+    };
+    await Promise.all(Array.from({ length: 1_000 }, worker));
+    return s;
+  },
   throughput: () => {
     const wrapped = new Brama().wrap('t', slow);
     return async () => {
       let s = 0;
       const worker = async (): Promise<void> => {
-        for (let i = 0; i < 20; i++) s += await wrapped();
+        for (let i = 0; i < 20; i++) {
+          const v = await wrapped();
+          s += v;
+        }
       };
       await Promise.all(Array.from({ length: 1_000 }, worker));
       return s;
@@ -200,7 +220,7 @@ function summarizeProfile(profile: CpuProfile, top: number): string {
   ].join('\n');
 }
 
-async function parent(): Promise<void> {
+function parent(): void {
   const names = args.filter((a) => !a.startsWith('--'));
   const loops = names.length === 0 ? Object.keys(LOOPS) : names;
   const top = Number(flag('top') ?? 12);
@@ -231,5 +251,5 @@ async function parent(): Promise<void> {
 }
 
 const childLoop = flag('child');
-if (childLoop === undefined) await parent();
+if (childLoop === undefined) parent();
 else await child(childLoop);

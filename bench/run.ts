@@ -5,17 +5,22 @@
  * and runs it with plain `node --expose-gc` against a snapshot of the built package.
  *
  * Flags: --quick (fewer, shorter rounds; prints only unless --write), --no-write (full run,
- * print only), --only=1,3 (scenarios), --out=FILE (default BENCHMARKS.md).
+ * print only), --only=1,3,blocks (scenarios; `blocks`: the building-blocks appendix), --out=FILE
+ * (default BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import type { Plan } from './harness.js';
 import { renderRun, splice, type RunInfo, type Section } from './report.js';
 import { closedCall } from './scenarios/closed.js';
 import { failureWhileClosed, rejectionWhileOpen } from './scenarios/failures.js';
 import { reportApi } from './scenarios/report-api.js';
+import { primitives } from './scenarios/primitives.js';
 import { scale, type ScaleRow } from './scenarios/scale.js';
 import { throughput } from './scenarios/throughput.js';
 import type { Table } from './table.js';
@@ -27,7 +32,7 @@ const flag = (name: string): string | undefined =>
 const quick = args.includes('--quick');
 const write = quick ? args.includes('--write') : !args.includes('--no-write');
 const outFile = flag('out') ?? 'BENCHMARKS.md';
-const only = new Set((flag('only') ?? '1,2,3,4,5').split(',').map(Number));
+const only = new Set((flag('only') ?? '1,2,3,4,5,blocks').split(','));
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
   throw new Error('run with node --expose-gc (npm run bench does)');
@@ -35,11 +40,11 @@ if ((globalThis as { gc?: unknown }).gc === undefined) {
 
 const MICRO: Plan = quick
   ? { rounds: 5, batchMs: 40, warmupMs: 150 }
-  : { rounds: 15, batchMs: 150, warmupMs: 500 };
+  : { rounds: 20, batchMs: 200, warmupMs: 500 };
 const THROUGHPUT: Plan = quick
   ? { rounds: 5, batchMs: 0, warmupMs: 300 }
-  : { rounds: 12, batchMs: 0, warmupMs: 1_000 };
-const CALLS_PER_WORKER = quick ? 40 : 150;
+  : { rounds: 20, batchMs: 0, warmupMs: 1_000 };
+const CALLS_PER_WORKER = quick ? 40 : 60;
 const SCALE_ROUNDS = quick ? 2 : 5;
 const SCALE_COUNTS = [10_000, 100_000];
 
@@ -52,6 +57,8 @@ function versionOf(pkg: string): string {
 }
 
 function bramaRevision(): string {
+  const atSnapshot = process.env.BRAMA_BENCH_REVISION;
+  if (atSnapshot !== undefined && atSnapshot !== '') return atSnapshot;
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
@@ -87,7 +94,7 @@ let open: Table | undefined;
 let tp: Table | undefined;
 let scaleRows: ScaleRow[] | undefined;
 
-if (only.has(1)) {
+if (only.has('1')) {
   closed = await closedCall(MICRO);
   sections.push({
     heading: '1. Closed circuit: an awaited call',
@@ -96,7 +103,7 @@ if (only.has(1)) {
     tables: [closed],
   });
 }
-if (only.has(2)) {
+if (only.has('2')) {
   sections.push({
     heading: '2. Report API: `isAvailable` + `success`',
     intro:
@@ -104,7 +111,7 @@ if (only.has(2)) {
     tables: [await reportApi(MICRO)],
   });
 }
-if (only.has(3)) {
+if (only.has('3')) {
   const failing = await failureWhileClosed(MICRO);
   open = await rejectionWhileOpen(MICRO);
   sections.push({
@@ -113,7 +120,7 @@ if (only.has(3)) {
     tables: [failing, open],
   });
 }
-if (only.has(4)) {
+if (only.has('4')) {
   tp = await throughput(THROUGHPUT, CALLS_PER_WORKER);
   sections.push({
     heading: '4. Throughput: 1,000 calls in flight, 1 ms latency',
@@ -121,7 +128,7 @@ if (only.has(4)) {
     tables: [tp],
   });
 }
-if (only.has(5)) {
+if (only.has('5')) {
   scaleRows = await scale(SCALE_COUNTS, SCALE_ROUNDS);
   sections.push({
     heading: '5. Scale: 10,000 and 100,000 connections',
@@ -132,15 +139,26 @@ if (only.has(5)) {
   });
 }
 
+const appendix: Section[] = [];
+if (only.has('blocks')) {
+  appendix.push({
+    heading: 'Appendix: building blocks',
+    intro: 'What the steps of the hot paths cost on this machine, in this run. Lower is better.',
+    tables: [await primitives(MICRO)],
+  });
+}
+
 const targets = evaluateTargets({ closed, open, throughput: tp, scale: scaleRows });
 const passThrough = args.filter((a) => a !== '--write').join(' ');
 const info: RunInfo = {
   quick,
   command: `npm run bench${passThrough === '' ? '' : ` -- ${passThrough}`}`,
-  nodeCommand: `node ${process.execArgv.join(' ')} bench/run.ts (compiled) ${args.join(' ')}`.replace(
-    /\s+$/,
-    '',
-  ),
+  nodeCommand: [
+    'node',
+    ...process.execArgv,
+    path.relative(process.cwd(), fileURLToPath(import.meta.url)),
+    ...args,
+  ].join(' '),
   cpuModel: cpuModel(),
   cores: os.cpus().length,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -159,10 +177,13 @@ const info: RunInfo = {
   plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5)`,
 };
 
-const generated = renderRun(info, targets, sections);
+const generated = renderRun(info, targets, sections, appendix);
 process.stdout.write(`${generated}\n`);
 if (write) {
   const existing = existsSync(outFile) ? readFileSync(outFile, 'utf8') : null;
-  writeFileSync(outFile, splice(existing, generated, '# Benchmarks\n\n@@GENERATED@@\n'));
+  const text = splice(existing, generated, '# Benchmarks\n\n@@GENERATED@@\n');
+  // Formatted as the repository's prettier config wants it, so `prettier --check` stays green.
+  const config = (await prettier.resolveConfig(outFile)) ?? {};
+  writeFileSync(outFile, await prettier.format(text, { ...config, filepath: outFile }));
   process.stderr.write(`wrote ${outFile}\n`);
 }

@@ -7,6 +7,7 @@
  * Usage: node --expose-gc scale-child.js <brama|opossum|cockatiel> <count>
  */
 import { Brama } from 'brama';
+import { value } from './functions.js';
 import { cockatiel, opossum } from './peers.js';
 
 export interface ScaleReport {
@@ -32,7 +33,6 @@ function settledHeap(): number {
 // Names exist before the baseline: their cost belongs to the application, not the library.
 const names: string[] = [];
 for (let i = 0; i < count; i++) names.push(`service-${i}`);
-const action = async (): Promise<number> => 1;
 
 const before = settledHeap();
 const start = process.hrtime.bigint();
@@ -46,7 +46,7 @@ switch (lib) {
   }
   case 'opossum': {
     const breakers = new Map<string, ReturnType<typeof opossum<number>>>();
-    for (const name of names) breakers.set(name, opossum(action));
+    for (const name of names) breakers.set(name, opossum(value));
     size = () => breakers.size;
     break;
   }

@@ -37,6 +37,7 @@ export function summarize(values: readonly number[]): Summary {
  */
 export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
   const out: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) out.push((a[i] as number) / (b[i] as number));
+  for (let i = 0; i < Math.min(a.length, b.length); i++)
+    out.push((a[i] as number) / (b[i] as number));
   return out;
 }

@@ -47,8 +47,7 @@ export function tableOf(
     const m = byKey.get(key);
     if (m === undefined) throw new Error(`no measurement named ${key}`);
     const samples = values(m);
-    const ratio =
-      base === undefined || base === m ? null : pairedRatios(samples, values(base));
+    const ratio = base === undefined || base === m ? null : pairedRatios(samples, values(base));
     return { key, label, samples, ratio, ops: m.ops };
   });
   return {

@@ -56,7 +56,13 @@ export function evaluateTargets(results: Results): TargetResult[] {
     for (const [key, api] of apis) {
       const brama = row(closed, key);
       out.push(
-        check(`${key}-raw`, `${api} call ≤ 2x raw await`, brama.ratio ?? [], 'x raw', (v) => v <= 2),
+        check(
+          `${key}-raw`,
+          `${api} call ≤ 2x raw await`,
+          brama.ratio ?? [],
+          'x raw',
+          (v) => v <= 2,
+        ),
       );
       out.push(
         check(

@@ -1,16 +1,26 @@
 /** Scenario 1: an awaited call through a closed circuit, against a raw `await fn()`. */
 import { Brama } from 'brama';
+import { value } from '../functions.js';
 import { measure, type Plan, type Subject } from '../harness.js';
 import { cockatiel, opossum } from '../peers.js';
 import { tableOf, type Table } from '../table.js';
 
-/** The protected function: async, returns a constant. */
-const value = async (): Promise<number> => 1;
+/** The same, declaring the AbortSignal that `run` offers (so brama creates one per call). */
+const withSignal = (_signal: AbortSignal): Promise<number> => value();
 
 export const CLOSED_LABELS = [
   { key: 'raw', label: 'raw `await fn()`' },
+  {
+    key: 'floor',
+    label:
+      'minimal hand-written wrapper `async () => { const v = await fn(); n++; return v; }` (context)',
+  },
   { key: 'brama.wrap', label: 'brama `wrap(id, fn)` then `await wrapped()`' },
   { key: 'brama.run', label: "brama `await run('id', fn)`" },
+  {
+    key: 'brama.run+signal',
+    label: "brama `await run('id', (signal) => fn())`, `fn` takes the signal (context)",
+  },
   {
     key: 'brama.run+timeout',
     label: "brama `await run('id', fn, { timeout: 3_000 })` (context)",
@@ -26,6 +36,12 @@ export const CLOSED_LABELS = [
 export async function closedCall(plan: Plan): Promise<Table> {
   const brama = new Brama();
   const wrapped = brama.wrap('closed-wrap', value);
+  let seen = 0;
+  const minimal = async (): Promise<number> => {
+    const v = await value();
+    seen++;
+    return v;
+  };
   const withTimeout = { timeout: 3_000 };
   const breaker = opossum(value);
   const breakerNoTimeout = opossum(value, { timeout: false });
@@ -37,6 +53,14 @@ export async function closedCall(plan: Plan): Promise<Table> {
       batch: async (n) => {
         let s = 0;
         for (let i = 0; i < n; i++) s += await value();
+        return s;
+      },
+    },
+    {
+      name: 'floor',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await minimal();
         return s;
       },
     },
@@ -53,6 +77,14 @@ export async function closedCall(plan: Plan): Promise<Table> {
       batch: async (n) => {
         let s = 0;
         for (let i = 0; i < n; i++) s += await brama.run('closed-run', value);
+        return s;
+      },
+    },
+    {
+      name: 'brama.run+signal',
+      batch: async (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += await brama.run('closed-signal', withSignal);
         return s;
       },
     },
@@ -91,13 +123,16 @@ export async function closedCall(plan: Plan): Promise<Table> {
   ];
 
   const measured = await measure('1 closed call', subjects, plan);
+  if (seen === 0) throw new Error('the minimal wrapper never ran');
   for (const b of [breaker, breakerNoTimeout]) b.shutdown();
   await brama.close();
   return tableOf('Closed circuit: one awaited call', measured, CLOSED_LABELS, {
     baseline: 'raw',
     notes: [
       '`fn` is `async () => 1`; each library calls it once per operation and the loop awaits the result.',
-      'opossum arms (and clears) a `setTimeout` per call for its `timeout` option, which its README sets; the `timeout: false` row shows opossum without it. The brama `timeout` row is the like-for-like comparison to opossum with a timeout (an AbortController and a timer per call, plus per-call option parsing).',
+      'The minimal wrapper is the floor for any promise-based wrapper that observes the outcome: one more async frame and one more promise per call than the raw call, and no bookkeeping at all.',
+      'The two "context" rows for brama use documented options that cost extra per call: a `fn` that declares a parameter gets a fresh `AbortSignal` per call, and `timeout` adds an `AbortController`, a timer and per-call option parsing.',
+      'opossum arms (and clears) a `setTimeout` per call for its `timeout` option, which its README sets; the `timeout: false` row shows opossum without it. The brama `timeout` row is the like-for-like comparison to opossum with a timeout.',
     ],
   });
 }

@@ -1,6 +1,7 @@
 /** Scenario 2: the report API (`isAvailable` + `success`) on a closed connection. */
 import { Brama } from 'brama';
 import { CircuitState } from 'cockatiel';
+import { value } from '../functions.js';
 import { measure, type Plan, type Subject } from '../harness.js';
 import { cockatiel, NEVER_TRIPS, opossum } from '../peers.js';
 import { tableOf, type Table } from '../table.js';
@@ -29,7 +30,7 @@ export async function reportApi(plan: Plan): Promise<Table> {
   brama.register('db', scope);
   brama.success('db', scope);
   brama.register('flaky', { maxAttempts: NEVER_TRIPS });
-  const breaker = opossum(async () => 1);
+  const breaker = opossum(value);
   const policy = cockatiel();
 
   const subjects: Subject[] = [

@@ -1,13 +1,11 @@
 /** Scenario 4: throughput with 1,000 calls in flight, each with 1 ms of simulated latency. */
 import { Brama } from 'brama';
+import { slow } from '../functions.js';
 import { measure, type Plan, type Subject } from '../harness.js';
 import { cockatiel, opossum } from '../peers.js';
 import { tableOf, type Table } from '../table.js';
 
 export const CONCURRENCY = 1_000;
-
-/** The protected function: resolves with a constant after `setTimeout(1)`. */
-const slow = (): Promise<number> => new Promise((resolve) => setTimeout(resolve, 1, 1));
 
 /**
  * A closed-loop load: `CONCURRENCY` workers, each awaiting one call after another, so that
@@ -20,7 +18,10 @@ function driven(name: string, call: () => Promise<number>): Subject {
       const perWorker = n / CONCURRENCY;
       let s = 0;
       const worker = async (): Promise<void> => {
-        for (let i = 0; i < perWorker; i++) s += await call();
+        for (let i = 0; i < perWorker; i++) {
+          const v = await call(); // not `s += await call()`: that reads `s` before awaiting
+          s += v;
+        }
       };
       const workers: Promise<void>[] = [];
       for (let w = 0; w < CONCURRENCY; w++) workers.push(worker());
@@ -51,12 +52,7 @@ export async function throughput(plan: Plan, callsPerWorker: number): Promise<Ta
     driven('cockatiel', () => policy.execute(slow)),
     driven('opossum', () => breaker.fire()),
   ];
-  const measured = await measure(
-    '4 throughput',
-    subjects,
-    plan,
-    CONCURRENCY * callsPerWorker,
-  );
+  const measured = await measure('4 throughput', subjects, plan, CONCURRENCY * callsPerWorker);
   breaker.shutdown();
   await brama.close();
   return tableOf('Throughput, 1,000 calls in flight, 1 ms latency', measured, THROUGHPUT_LABELS, {
