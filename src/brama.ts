@@ -6,6 +6,7 @@ import {
   CIRCUIT_OPTION_KEYS,
   checkCircuitOption,
   mergeCircuitOptions,
+  NO_OPTIONS,
   pickCircuitOptions,
   resolveSettings,
   type CircuitOptions,
@@ -79,6 +80,7 @@ export class Brama {
   private configVersion = 0;
   private closing: Promise<void> | null = null;
   private readonly gate: CallGate;
+  private inherited: { readonly version: number; readonly settings: CircuitSettings } | null = null;
 
   constructor(options?: BramaOptions) {
     const parsed = parseOptions(options, 'construct');
@@ -411,10 +413,24 @@ export class Brama {
 
   private settingsOf(record: ConnectionRecord): CircuitSettings {
     if (record.settings === null || record.settingsVersion !== this.configVersion) {
-      record.settings = resolveSettings(this.globalOptions, record.options);
+      record.settings =
+        record.options === NO_OPTIONS
+          ? this.inheritedSettings()
+          : resolveSettings(this.globalOptions, record.options);
       record.settingsVersion = this.configVersion;
     }
     return record.settings;
+  }
+
+  /** The settings of connections without own options: one frozen object per configuration. */
+  private inheritedSettings(): CircuitSettings {
+    if (this.inherited === null || this.inherited.version !== this.configVersion) {
+      this.inherited = {
+        version: this.configVersion,
+        settings: resolveSettings(this.globalOptions, NO_OPTIONS),
+      };
+    }
+    return this.inherited.settings;
   }
 
   private snapshot(record: ConnectionRecord, now: number): ConnectionStatus {

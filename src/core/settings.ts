@@ -145,7 +145,14 @@ export function pickCircuitOptions(input: Readonly<Record<string, unknown>>): Ci
   ) {
     throw invalidOption('maxExpiry', `a number >= initialExpiry (${initialExpiry})`, maxExpiry);
   }
-  return Object.freeze(out);
+  return sharedIfEmpty(out);
+}
+
+/** The options of a connection that has none of its own (shared: most connections). */
+export const NO_OPTIONS: CircuitOptions = Object.freeze({});
+
+function sharedIfEmpty(out: Record<string, unknown>): CircuitOptions {
+  return Object.keys(out).length === 0 ? NO_OPTIONS : Object.freeze(out);
 }
 
 /**
@@ -160,7 +167,7 @@ export function mergeCircuitOptions(base: CircuitOptions, patch: CircuitOptions)
     if (value === undefined) delete out[key];
     else out[key] = value;
   }
-  return Object.freeze(out);
+  return sharedIfEmpty(out);
 }
 
 /** Resolves the effective settings of a connection: its own options, then global, then defaults. */

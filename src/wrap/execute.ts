@@ -46,7 +46,7 @@ export function execute<T>(
     if (!isThenable(result)) return settleNow(gate, record, call, trial, result);
     return settleLater(gate, record, call, trial, result);
   }
-  return guarded(gate, identifier, record, call, trial, invoke);
+  return guarded(gate, identifier, record, call, trial, invoke, wantsSignal);
 }
 
 /** The path with an abort signal and/or a timeout. */
@@ -57,10 +57,14 @@ function guarded<T>(
   call: ParsedCall,
   trial: boolean,
   invoke: (signal: AbortSignal) => T | PromiseLike<T>,
+  wantsSignal: boolean,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const callerSignal = call.signal;
-    const controller = call.timeout === null ? null : new AbortController();
+    const timeout = call.timeout;
+    // A function that declares no parameter cannot see its signal: it gets the caller's (or
+    // NEVER) and the timeout needs no AbortController (one costs microseconds on Node 20).
+    const controller = timeout !== null && wantsSignal ? new AbortController() : null;
     let done = false;
     let cancelTimer: CancelTimer | null = null;
     const finish = (): boolean => {
@@ -76,15 +80,15 @@ function guarded<T>(
       reject(callerSignal?.reason as Error);
     };
     let signal: AbortSignal;
-    if (controller === null) signal = callerSignal as AbortSignal;
+    if (controller === null) signal = callerSignal ?? NEVER;
     else
       signal =
         callerSignal === null
           ? controller.signal
           : AbortSignal.any([callerSignal, controller.signal]);
     callerSignal?.addEventListener('abort', onAbort, { once: true });
-    if (controller !== null) {
-      const ms = call.timeout as number;
+    if (timeout !== null) {
+      const ms = timeout;
       cancelTimer = scheduleOn(
         gate.clock,
         () => {
@@ -93,7 +97,7 @@ function guarded<T>(
             'BRAMA_TIMEOUT',
             `Call to ${JSON.stringify(identifier)} did not settle within ${ms} ms`,
           );
-          controller.abort(error);
+          controller?.abort(error);
           gate.leave(record, 'failure', error, trial);
           reject(error);
         },
