@@ -1,4 +1,4 @@
-import { checkIdentifier, normalizeScope, readOptions } from './core/arguments.js';
+import { checkIdentifier, connectionName, normalizeScope, readOptions } from './core/arguments.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { BramaError, invalidArgument } from './core/errors.js';
 import { createRecord, type ConnectionRecord } from './core/record.js';
@@ -35,7 +35,6 @@ import {
 import { SweepTimer } from './sweep-timer.js';
 import {
   closedError,
-  name,
   readMetadata,
   readReason,
   type ActionOptions,
@@ -117,7 +116,7 @@ export class Brama {
     if (this.store.get(identifier, scope) !== undefined) {
       throw new BramaError(
         'BRAMA_ALREADY_REGISTERED',
-        `Connection ${name(identifier, scope)} is already registered`,
+        `Connection ${connectionName(identifier, scope)} is already registered`,
       );
     }
     const now = this.clock.now();
@@ -319,7 +318,6 @@ export class Brama {
         const action: ManualAction = `force_${state}`;
         this.store.act(record, action, this.clock.now(), null, null);
       },
-      clock: this.clock,
     };
   }
 
@@ -334,7 +332,10 @@ export class Brama {
       this.register(identifier, registration);
       record = this.store.get(identifier, scope);
       if (record === undefined)
-        throw new BramaError('BRAMA_NOT_FOUND', `Connection ${name(identifier, scope)} vanished`);
+        throw new BramaError(
+          'BRAMA_NOT_FOUND',
+          `Connection ${connectionName(identifier, scope)} vanished`,
+        );
     }
     if (this.store.admit(record)) return record;
     const wait = retryAfter(record.circuit, this.settingsOf(record), this.clock.now());
@@ -405,7 +406,7 @@ export class Brama {
       const scope = normalizeScope((opts as ScopeOptions | undefined)?.scope);
       throw new BramaError(
         'BRAMA_NOT_FOUND',
-        `Connection ${name(identifier, scope)} is not registered`,
+        `Connection ${connectionName(identifier, scope)} is not registered`,
       );
     }
     return record;

@@ -1,4 +1,3 @@
-import type { Clock } from './core/clock.js';
 import type { ScopeOptions } from './brama.js';
 
 /**
@@ -11,5 +10,4 @@ export const INTERNALS: unique symbol = Symbol.for('brama.internals');
 export interface BramaInternals {
   /** Forces a state, emitting the events of the transition. */
   force(identifier: string, state: 'closed' | 'open' | 'half_open', opts?: ScopeOptions): void;
-  readonly clock: Clock;
 }

@@ -42,12 +42,6 @@ export function closedError(): BramaError {
   return new BramaError('BRAMA_CLOSED', 'This Brama instance is closed');
 }
 
-export function name(identifier: string, scope: string | null): string {
-  return scope === null
-    ? JSON.stringify(identifier)
-    : `${JSON.stringify(identifier)} in scope ${JSON.stringify(scope)}`;
-}
-
 export function readMetadata(value: unknown): Metadata {
   if (value === undefined) return EMPTY_METADATA;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -16,11 +16,11 @@ export function normalizeScope(scope: unknown): string | null {
   return scope;
 }
 
-/** Names a connection for messages: `scope/identifier`, or the identifier alone. */
+/** Names a connection for messages: `"id"`, or `"id" in scope "scope"`. */
 export function connectionName(identifier: string, scope: string | null): string {
   return scope === null
     ? JSON.stringify(identifier)
-    : `${JSON.stringify(identifier)} (scope ${JSON.stringify(scope)})`;
+    : `${JSON.stringify(identifier)} in scope ${JSON.stringify(scope)}`;
 }
 
 /**
