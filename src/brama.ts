@@ -130,7 +130,7 @@ export class Brama {
   /** Removes a connection; returns whether it was registered. */
   unregister(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.find(identifier, opts, SCOPE_KEYS, 'unregister options');
-    if (record === undefined || !this.store.remove(record)) return false;
+    if (record === undefined || !this.store.remove(record, 'unregister')) return false;
     if (this.bus.wants('connection_unregistered')) {
       const now = this.clock.now();
       this.send('connection_unregistered', record, now, { status: this.snapshot(record, now) });
@@ -288,7 +288,7 @@ export class Brama {
     for (const record of [...this.store.records()]) {
       this.store.settle(record, now);
       const idle = now - record.lastActivityAt;
-      if (idle < threshold || !this.store.remove(record)) continue;
+      if (idle < threshold || !this.store.remove(record, 'cleanup')) continue;
       removed++;
       if (this.bus.wants('connection_removed')) {
         this.send('connection_removed', record, now, {

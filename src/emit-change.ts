@@ -23,6 +23,8 @@ const CAUSES: Record<Exclude<ChangeKind, 'ignore'>, TransitionCause> = {
   force_closed: 'forced',
   force_open: 'forced',
   force_half_open: 'forced',
+  configure: 'sync',
+  sync: 'sync',
 };
 
 /** Manual actions announce themselves even when the state does not change. */
@@ -50,7 +52,10 @@ export function emitChange(
   if (kind === 'ignore') return;
   const to = record.circuit.state;
   const specific = ANNOUNCED[kind] ?? (from === to ? null : transitionEvent(from, to));
-  const emitOutcome = (kind === 'success' || kind === 'failure') && bus.wants(kind);
+  // Outcome events describe this process's calls; another process's outcome only shows up
+  // through the transition it caused.
+  const emitOutcome =
+    origin === 'local' && (kind === 'success' || kind === 'failure') && bus.wants(kind);
   const emitState = from !== to && bus.wants('state_change');
   const emitSpecific = specific !== null && bus.wants(specific);
   if (!emitOutcome && !emitState && !emitSpecific) return;

@@ -4,8 +4,12 @@ import type { ConnectionStatus } from '../core/status.js';
 /** Where a change was decided: in this process, or in another process of the fleet (§7). */
 export type ChangeOrigin = 'local' | 'remote';
 
-/** What caused a transition. */
-export type TransitionCause = 'success' | 'failure' | 'expiry' | 'manual' | 'reset' | 'forced';
+/**
+ * What caused a transition. `'sync'`: fleet mode loaded a state this process did not see
+ * happen (adopting a connection at registration, reconciling after missed messages).
+ */
+export type TransitionCause =
+  'success' | 'failure' | 'expiry' | 'manual' | 'reset' | 'forced' | 'sync';
 
 /** Data of `state_change` and of the `circuit_*` events. */
 export interface TransitionData {

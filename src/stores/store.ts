@@ -22,8 +22,15 @@ export type Outcome = 'success' | 'failure' | 'ignore';
 export type ManualAction =
   'open' | 'close' | 'reset' | 'force_closed' | 'force_open' | 'force_half_open';
 
-/** Why a store changed a record: an outcome, a manual action, or the lazy end of an open period. */
-export type ChangeKind = Outcome | ManualAction | 'expire';
+/**
+ * Why a store changed a record: an outcome, a manual action, the lazy end of an open period,
+ * new options from another process (`'configure'`), or state loaded from a shared store that
+ * this process did not see happen (`'sync'`: adoption at registration, reconciliation).
+ */
+export type ChangeKind = Outcome | ManualAction | 'expire' | 'configure' | 'sync';
+
+/** Why a record leaves the registry: `unregister`, or the inactivity sweep. */
+export type RemovalCause = 'unregister' | 'cleanup';
 
 /** What the registry gives a store when it attaches. */
 export interface StoreHost {
@@ -54,8 +61,11 @@ export interface ConnectionStore {
   get(identifier: string, scope: string | null): ConnectionRecord | undefined;
   /** Adds a new record (the caller checked it is absent). */
   insert(record: ConnectionRecord): void;
-  /** Removes a record; returns whether it was there. */
-  remove(record: ConnectionRecord): boolean;
+  /**
+   * Removes a record; returns whether it was there. A shared store deletes the shared state on
+   * `'unregister'` only: an idle connection here may be busy in another process.
+   */
+  remove(record: ConnectionRecord, cause: RemovalCause): boolean;
   /** Every record (iteration tolerates removal of the current one). */
   records(): IterableIterator<ConnectionRecord>;
   /** The number of records. */

@@ -8,10 +8,11 @@ import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
 import type { CircuitOptions, CircuitSettings } from '../../core/settings.js';
 import type { ManualAction, Outcome } from '../store.js';
-import { checkPrefix, connectionKeys } from './keys.js';
+import { changesChannel, checkPrefix, connectionKeys } from './keys.js';
 import { decodeDeleted, decodeReply, type ScriptReply } from './reply.js';
 import { ACQUIRE_TRIAL_LUA } from './scripts/acquire-trial.js';
 import { ACT_LUA } from './scripts/act.js';
+import { CONFIGURE_LUA } from './scripts/configure.js';
 import { DELETE_LUA } from './scripts/delete.js';
 import { READ_LUA } from './scripts/read.js';
 import { REGISTER_LUA } from './scripts/register.js';
@@ -32,6 +33,26 @@ export interface RedisScriptsOptions {
   readonly prefix: string;
   /** Keys expire this many ms after the connection's last activity (0: never). */
   readonly ttlMs: number;
+  /** Names this process in the changes the scripts announce (so it can skip its own). */
+  readonly source?: string | undefined;
+}
+
+/**
+ * What a process knew about a connection before Redis lost its keys, in Redis server time:
+ * `register` recreates the connection from it instead of starting over at `'unknown'`.
+ */
+export interface ConnectionSeed {
+  readonly state: string;
+  readonly failureCount: number;
+  readonly openedAt: number | null;
+  readonly openUntil: number | null;
+  readonly openings: number;
+  readonly changedAt: number;
+  readonly totalFailures: number;
+  readonly totalSuccesses: number;
+  readonly lastFailureTime: number | null;
+  readonly lastFailureReason: string | null;
+  readonly lastSuccessTime: number | null;
 }
 
 /** ioredis command names: versioned, so two brama versions on one client cannot mix scripts. */
@@ -40,6 +61,7 @@ const COMMANDS = {
   report: ['bramaV1Report', REPORT_LUA],
   acquireTrial: ['bramaV1AcquireTrial', ACQUIRE_TRIAL_LUA],
   act: ['bramaV1Act', ACT_LUA],
+  configure: ['bramaV1Configure', CONFIGURE_LUA],
   read: ['bramaV1Read', READ_LUA],
   delete: ['bramaV1Delete', DELETE_LUA],
 } as const;
@@ -64,6 +86,8 @@ function settingsArgs(s: CircuitSettings): string[] {
 export class RedisScripts {
   private readonly prefix: string;
   private readonly ttl: string;
+  private readonly channel: string;
+  private readonly source: string;
 
   constructor(
     private readonly client: RedisClient,
@@ -77,23 +101,55 @@ export class RedisScripts {
       );
     }
     this.ttl = String(options.ttlMs);
+    this.channel = changesChannel(this.prefix);
+    this.source = options.source ?? '';
     for (const [name, lua] of Object.values(COMMANDS)) {
       client.defineCommand(name, { lua, numberOfKeys: 2 });
     }
   }
 
-  /** Creates the connection, or adopts the existing one without changing its state. */
-  register(ref: ConnectionRef, options: CircuitOptions, metadata: Metadata): Promise<ScriptReply> {
-    return this.run('register', ref, [this.ttl, JSON.stringify(options), JSON.stringify(metadata)]);
+  /**
+   * Creates the connection (from `seed` when given), or adopts the existing one without
+   * changing its state.
+   */
+  register(
+    ref: ConnectionRef,
+    options: CircuitOptions,
+    metadata: Metadata,
+    seed: ConnectionSeed | null = null,
+  ): Promise<ScriptReply> {
+    return this.run('register', ref, [
+      this.ttl,
+      JSON.stringify(options),
+      JSON.stringify(metadata),
+      seed === null ? '' : JSON.stringify(seed),
+    ]);
   }
 
-  /** Applies an outcome; `token` releases that half-open trial lease. */
+  /** Replaces the connection's own options (and metadata unless `null`) fleet-wide. */
+  configure(
+    ref: ConnectionRef,
+    options: CircuitOptions,
+    metadata: Metadata | null,
+  ): Promise<ScriptReply> {
+    return this.run('configure', ref, [
+      this.ttl,
+      JSON.stringify(options),
+      metadata === null ? '' : JSON.stringify(metadata),
+    ]);
+  }
+
+  /**
+   * Applies an outcome; `token` releases that half-open trial lease; `fence` is the generation
+   * the call was admitted in (a result from an older one is counted but changes no state).
+   */
   report(
     ref: ConnectionRef,
     settings: CircuitSettings,
     outcome: Outcome,
     reason: string | null,
     token: string | null,
+    fence: number | null = null,
   ): Promise<ScriptReply> {
     return this.run('report', ref, [
       this.ttl,
@@ -101,6 +157,7 @@ export class RedisScripts {
       outcome,
       reason === null ? '' : `=${reason}`,
       token ?? '',
+      fence === null ? '' : String(fence),
     ]);
   }
 
@@ -116,12 +173,14 @@ export class RedisScripts {
     settings: CircuitSettings,
     action: ManualAction,
     expiry: number | null,
+    reason: string | null = null,
   ): Promise<ScriptReply> {
     return this.run('act', ref, [
       this.ttl,
       ...settingsArgs(settings),
       action,
       expiry === null ? '' : String(expiry),
+      reason === null ? '' : `=${reason}`,
     ]);
   }
 
@@ -147,7 +206,15 @@ export class RedisScripts {
     if (typeof command !== 'function') {
       return Promise.reject(new BramaError('BRAMA_CLOSED', `Script ${name} is not defined`));
     }
-    const result: unknown = Reflect.apply(command, this.client, [keys.state, keys.trials, ...args]);
+    const result: unknown = Reflect.apply(command, this.client, [
+      keys.state,
+      keys.trials,
+      ...args,
+      this.channel,
+      this.source,
+      ref.identifier,
+      ref.scope ?? '',
+    ]);
     return Promise.resolve(result);
   }
 }

@@ -1,4 +1,4 @@
-import { COMMON_LUA, REPLY_DOC } from './common.js';
+import { ANNOUNCE_DOC, COMMON_LUA, REPLY_DOC } from './common.js';
 
 /** Lua of `acquire_trial`. */
 export const ACQUIRE_TRIAL_LUA = `
@@ -12,6 +12,8 @@ export const ACQUIRE_TRIAL_LUA = `
   ARGV[1] ttlMs
   ARGV[2..9] effective settings (see report)
   ARGV[10] lease token (unique per attempt)
+${ANNOUNCE_DOC}
+  Announces (kind 'expire') only when it recorded the lazy open → half_open transition.
 
   Reply: the common reply; [6] = '1' when admitted, [7] = ms until a call
   could be admitted when refused.
@@ -42,5 +44,7 @@ else
     retry = math.max(0, tonumber(first[2]) - now)
   end
 end
-return reply(now, c, expired, c.state, false, admitted, retry)
+local r = reply(now, c, expired, c.state, false, admitted, retry)
+if expired then announce('expire', nil, r) end
+return r
 `;

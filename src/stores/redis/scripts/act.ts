@@ -1,4 +1,4 @@
-import { COMMON_LUA, REPLY_DOC } from './common.js';
+import { ANNOUNCE_DOC, COMMON_LUA, REPLY_DOC } from './common.js';
 
 /** Lua of `act`. */
 export const ACT_LUA = `
@@ -11,6 +11,9 @@ export const ACT_LUA = `
   ARGV[2..9] effective settings (see report)
   ARGV[10] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
   ARGV[11] 'open' only: this opening's expiry in ms, '' for the strategy's period
+  ARGV[12] the action's reason: '' for none, else '=' followed by the text
+${ANNOUNCE_DOC}
+  Always announces (kind = the action): a manual action reaches every process.
 
   Reply: the common reply.
 ${REPLY_DOC}
@@ -19,7 +22,7 @@ ${COMMON_LUA}
 local now = server_now()
 local ttl = tonumber(ARGV[1])
 local s = settings(2)
-local action, expiry = ARGV[10], ARGV[11]
+local action, expiry, reason = ARGV[10], ARGV[11], ARGV[12]
 local c = load()
 if c == nil then return missing(now) end
 local expired = settle(c, now)
@@ -41,5 +44,7 @@ else
 end
 c.lastActivityAt = now
 persist(c, ttl)
-return reply(now, c, expired, from, c.state ~= from, false, 0)
+local r = reply(now, c, expired, from, c.state ~= from, false, 0)
+announce(action, string.sub(reason, 2), r)
+return r
 `;

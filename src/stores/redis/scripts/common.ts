@@ -11,6 +11,8 @@
  * - Every transition bumps `generation` and drops all trial leases, like the core's `NO_TRIALS`.
  * - Keys expire at `lastActivityAt + ttlMs` (PEXPIREAT; ttlMs 0 = never), so Redis forgets a
  *   connection exactly when the cleanup sweep of a memory store would.
+ * - The last four ARGV of every script are the announcement tail (ANNOUNCE_DOC): scripts that
+ *   change shared state PUBLISH the change, with the common reply, so every process can apply it.
  *
  * The reply shape is REPLY_DOC below (spliced into each script's header).
  */
@@ -28,6 +30,14 @@ export const REPLY_DOC = `
     [17] lastFailureTime  [18] lastFailureReason  [19] lastSuccessTime  [20] registeredAt
     [21] lastActivityAt  [22] options (JSON)  [23] metadata (JSON)  (= FIELDS, in order;
     nil when null)  [24] live (unexpired) trial leases`;
+
+/** The announcement tail, as Lua comment text for script headers. */
+export const ANNOUNCE_DOC = `
+  ARGV[#ARGV-3] channel  [#ARGV-2] source (the announcing process)
+  ARGV[#ARGV-1] identifier  [#ARGV] scope ('' = none)
+  Announces on the channel: JSON { source, kind, identifier, scope?, reason?, reply }, where
+  reply is this script's reply (nils as false) and kind the operation, or 'expire' when the
+  script only recorded the lazy open → half_open transition.`;
 
 export const COMMON_LUA = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -144,6 +154,14 @@ local function persist(c, ttl)
 end
 
 local function missing(now) return { num(now), '0' } end
+
+local function announce(kind, reason, r)
+  local n = #ARGV
+  local msg = { source = ARGV[n - 2], kind = kind, identifier = ARGV[n - 1], reply = r }
+  if ARGV[n] ~= '' then msg.scope = ARGV[n] end
+  if reason ~= nil and reason ~= '' then msg.reason = reason end
+  redis.call('PUBLISH', ARGV[n - 3], cjson.encode(msg))
+end
 
 local function reply(now, c, expired, from, transitioned, flag, retry)
   local r = { num(now), '1', expired and '1' or '0', from, transitioned and '1' or '0',

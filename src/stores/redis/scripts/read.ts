@@ -1,4 +1,4 @@
-import { COMMON_LUA, REPLY_DOC } from './common.js';
+import { ANNOUNCE_DOC, COMMON_LUA, REPLY_DOC } from './common.js';
 
 /** Lua of `read`. */
 export const READ_LUA = `
@@ -8,6 +8,8 @@ export const READ_LUA = `
 
   KEYS[1] state hash            KEYS[2] trial-lease sorted set
   ARGV[1] ttlMs
+${ANNOUNCE_DOC}
+  Announces (kind 'expire') only when it recorded the lazy open → half_open transition.
 
   Reply: the common reply; [3] expired tells whether this read recorded the
   lazy open → half_open transition.
@@ -20,5 +22,7 @@ local c = load()
 if c == nil then return missing(now) end
 local expired = settle(c, now)
 if expired then persist(c, ttl) end
-return reply(now, c, expired, c.state, false, false, 0)
+local r = reply(now, c, expired, c.state, false, false, 0)
+if expired then announce('expire', nil, r) end
+return r
 `;

@@ -1,0 +1,249 @@
+/**
+ * The Redis store's connection to Redis: the command client, the pub/sub subscriber, the
+ * health of both (degraded mode and recovery) and the offset between Redis server time and the
+ * registry's clock. Knows nothing about circuits: the store reacts to its callbacks.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Clock } from '../../core/clock.js';
+import { BramaError } from '../../core/errors.js';
+import { changesChannel } from './keys.js';
+import type { RedisStoreSettings } from './options.js';
+
+/** What the link tells its store. */
+export interface LinkEvents {
+  /** A change announced by a script of any process (including this one). */
+  message(payload: string): void;
+  /** Redis became unreachable or slow; `error` says how. */
+  degraded(error: BramaError): void;
+  /**
+   * Redis answers again (or the subscription was re-established and messages may have been
+   * missed): the store replays and reconciles; the returned promise settles when it is done.
+   */
+  resync(): Promise<void>;
+  /** Resync after a degraded period finished; `downtimeMs` as measured by the link. */
+  recovered(downtimeMs: number): void;
+}
+
+/** Creates a client for a URL: injected so that only `brama/redis` imports ioredis. */
+export type ClientFactory = (url: string) => Redis;
+
+const now = (): number => performance.now();
+
+/** Redis clients, subscription and health of one store. */
+export class RedisLink {
+  /** Names this process in announced changes. */
+  readonly source = randomUUID();
+  readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
+  private readonly owned: (Redis | Cluster)[] = [];
+  private readonly channel: string;
+  private readonly detach: (() => void)[] = [];
+  private events: LinkEvents | null = null;
+
+  /** Whether commands are currently bypassed in favour of local state. */
+  degraded = false;
+  private degradedAt = 0;
+  private inflight = 0;
+  private progressAt = 0;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private probe: ReturnType<typeof setTimeout> | null = null;
+  private probing = false;
+  private resyncing: Promise<void> | null = null;
+  private closed = false;
+  private subscribed: Promise<void> | null = null;
+
+  /** Redis server time minus the registry clock, estimated from the fastest round trip. */
+  offset = 0;
+  private bestRtt = Infinity;
+
+  constructor(
+    private readonly settings: RedisStoreSettings,
+    private readonly clock: Clock,
+    factory: ClientFactory | null,
+  ) {
+    this.channel = changesChannel(settings.prefix);
+    if (settings.client !== undefined) {
+      this.client = settings.client;
+      // Both signatures accept no arguments; TypeScript cannot call the union directly.
+      const client: { duplicate(): Redis | Cluster } = settings.client;
+      this.subscriber = client.duplicate();
+      this.owned.push(this.subscriber);
+    } else {
+      if (factory === null)
+        throw new BramaError('BRAMA_INVALID_OPTION', 'Invalid option "url": no client factory');
+      this.client = factory(settings.url!);
+      this.subscriber = factory(settings.url!);
+      this.owned.push(this.client, this.subscriber);
+    }
+  }
+
+  /** Starts listening; called once, when the store is attached. */
+  start(events: LinkEvents): void {
+    this.events = events;
+    this.listen(this.client, 'error', () => {});
+    this.listen(this.subscriber, 'error', () => {});
+    this.listen(this.client, 'close', () => {
+      this.fail(new BramaError('BRAMA_STORE_UNAVAILABLE', 'The Redis connection closed'));
+    });
+    this.listen(this.client, 'ready', () => {
+      if (this.degraded) this.check();
+    });
+    // ioredis re-subscribes after a reconnect; messages sent meanwhile are lost: reconcile.
+    let first = true;
+    this.listen(this.subscriber, 'ready', () => {
+      if (!first && !this.degraded) void this.resync();
+      first = false;
+    });
+    this.listen(this.subscriber, 'message', (channel: unknown, payload: unknown) => {
+      if (channel === this.channel && typeof payload === 'string' && !this.closed)
+        this.events?.message(payload);
+    });
+    this.subscribed = Promise.resolve()
+      .then(() => this.subscriber.subscribe(this.channel))
+      .then(
+        () => undefined,
+        (error: unknown) => this.fail(unavailable('Subscribing to changes failed', error)),
+      );
+    this.watchdog = setInterval(() => this.watch(), Math.max(10, this.settings.commandTimeout / 4));
+    this.watchdog.unref();
+  }
+
+  /** Resolves once subscribed (or the attempt failed, leaving the store degraded). */
+  async ready(): Promise<void> {
+    await this.subscribed;
+  }
+
+  /** Marks a command sent; returns its start time for {@link settled}. */
+  begin(): number {
+    const at = now();
+    if (this.inflight++ === 0) this.progressAt = at;
+    return at;
+  }
+
+  /** A command answered: progress, and a clock offset sample from its server time. */
+  answered(started: number, clockBefore: number, serverNow: number): void {
+    this.inflight--;
+    const at = now();
+    this.progressAt = at;
+    if (Number.isNaN(serverNow)) return;
+    const rtt = at - started;
+    // Prefer the fastest round trip; let the bound drift up so the estimate follows the clocks.
+    this.bestRtt = this.bestRtt * 1.01 + 0.01;
+    if (rtt <= this.bestRtt) {
+      this.bestRtt = rtt;
+      const clockAfter = this.clock.now();
+      this.offset = serverNow - (clockBefore + clockAfter) / 2;
+    }
+  }
+
+  /** A command failed. */
+  failed(error: unknown): void {
+    this.inflight--;
+    this.progressAt = now();
+    this.fail(unavailable('A Redis command failed', error));
+  }
+
+  /** Enters degraded mode (once) and starts probing for recovery. */
+  fail(error: BramaError): void {
+    if (this.closed || this.degraded) return;
+    this.degraded = true;
+    this.degradedAt = now();
+    this.events?.degraded(error);
+    this.scheduleProbe();
+  }
+
+  /** Stops timers, unsubscribes and closes the clients this link created. Never throws. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.probe) clearTimeout(this.probe);
+    for (const undo of this.detach) undo();
+    await Promise.allSettled(this.owned.map((c) => quit(c, this.settings.commandTimeout)));
+  }
+
+  private watch(): void {
+    if (this.inflight > 0 && now() - this.progressAt > this.settings.commandTimeout) {
+      this.fail(
+        new BramaError(
+          'BRAMA_STORE_UNAVAILABLE',
+          `Redis did not answer within ${this.settings.commandTimeout} ms`,
+        ),
+      );
+    }
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed || this.probe !== null) return;
+    this.probe = setTimeout(() => {
+      this.probe = null;
+      this.check();
+    }, this.settings.recoveryInterval);
+    this.probe.unref();
+  }
+
+  /** While degraded: one PING at a time; on an answer in time, resync and recover. */
+  private check(): void {
+    if (this.closed || !this.degraded || this.probing) return;
+    this.probing = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), this.settings.commandTimeout);
+      timer.unref();
+    });
+    Promise.race([this.client.ping(), timeout])
+      .then(async () => {
+        this.degraded = false;
+        await this.resync();
+        if (!this.degraded) this.events?.recovered(Math.round(now() - this.degradedAt));
+      })
+      .catch(() => {
+        this.degraded = true;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        this.probing = false;
+        if (this.degraded) this.scheduleProbe();
+      });
+  }
+
+  private resync(): Promise<void> {
+    if (this.resyncing !== null || this.events === null) return this.resyncing ?? Promise.resolve();
+    this.resyncing = this.events.resync().finally(() => {
+      this.resyncing = null;
+    });
+    return this.resyncing;
+  }
+
+  private listen(
+    emitter: Redis | Cluster,
+    event: string,
+    handler: (...args: unknown[]) => void,
+  ): void {
+    emitter.on(event, handler);
+    this.detach.push(() => emitter.off(event, handler));
+  }
+}
+
+function unavailable(what: string, cause: unknown): BramaError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new BramaError('BRAMA_STORE_UNAVAILABLE', `${what}: ${detail}`, { cause });
+}
+
+/** QUIT, or a hard disconnect when Redis does not answer in time. */
+async function quit(client: Redis | Cluster, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+    timer.unref();
+  });
+  try {
+    const result = await Promise.race([client.quit(), late]);
+    if (result === 'late') client.disconnect();
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}

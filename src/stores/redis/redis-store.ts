@@ -1,0 +1,627 @@
+/**
+ * Fleet mode: a store whose truth lives in Redis, shared by every process using the same
+ * prefix. The local view (the records) answers `isAvailable` with no I/O; every report and
+ * action runs one Lua script in Redis and the authoritative result comes back into the view
+ * (from the script's reply for this process, from a pub/sub announcement for the others).
+ * See docs/architecture.md, "Fleet mode".
+ */
+import { BramaError } from '../../core/errors.js';
+import { reasonText, type ConnectionRecord } from '../../core/record.js';
+import { circuit, NO_TRIALS, type CircuitState } from '../../core/state.js';
+import { ConnectionIndex } from '../connection-index.js';
+import { actLocally, admitLocally, reportLocally, settleLocally } from '../local-apply.js';
+import type {
+  ChangeKind,
+  ConnectionStore,
+  ManualAction,
+  Outcome,
+  RemovalCause,
+  StoreHost,
+} from '../store.js';
+import type { ChangeOrigin } from '../../events/types.js';
+import { RedisScripts, type ConnectionSeed } from './commands.js';
+import { RedisLink, type ClientFactory } from './link.js';
+import type { RedisStoreSettings } from './options.js';
+import {
+  decodeReply,
+  type RemoteConnection,
+  type ScriptReply,
+  type ScriptResult,
+} from './reply.js';
+
+/** A half-open trial slot leased in Redis. */
+interface Lease {
+  readonly token: string;
+  /** The generation it was granted in: its result is fenced with it. */
+  readonly generation: number;
+  /** Local clock time after which Redis no longer counts it. */
+  readonly until: number;
+}
+
+/** A pending manual action, kept while degraded and replayed on recovery. */
+interface PendingAction {
+  readonly action: ManualAction;
+  readonly reason: string | null;
+  readonly expiry: number | null;
+}
+
+/** The store's bookkeeping beside one record. */
+interface Entry {
+  readonly record: ConnectionRecord;
+  /** Version of the last state loaded from Redis: its registeredAt, then its generation. */
+  born: number;
+  generation: number;
+  /** Leases acquired and not yet handed to a call. */
+  free: Lease[];
+  /** Leases handed to admitted calls that have not reported yet. */
+  active: Lease[];
+  acquiring: boolean;
+  hold: ReturnType<typeof setTimeout> | null;
+  /** Work to replay after a degraded period (one per kind: bounded by the connection count). */
+  needsRegister: boolean;
+  needsConfigure: boolean;
+  pendingAction: PendingAction | null;
+}
+
+const MANUAL: ReadonlySet<string> = new Set<ManualAction>([
+  'open',
+  'close',
+  'reset',
+  'force_closed',
+  'force_open',
+  'force_half_open',
+]);
+
+const ANNOUNCED_KINDS: ReadonlySet<string> = new Set<ChangeKind>([
+  'success',
+  'failure',
+  'expire',
+  'configure',
+  ...MANUAL,
+] as ChangeKind[]);
+
+/** An unused lease goes back to the fleet after this long (capped by probeTimeout). */
+const LEASE_HOLD_MS = 1000;
+/** How many connections a reconciliation reads at once. */
+const RESYNC_BATCH = 256;
+
+/** The Redis-backed store of `brama/redis`. Create it with `createRedisStore`. */
+export class RedisStore implements ConnectionStore {
+  private host: StoreHost | null = null;
+  private readonly index = new ConnectionIndex<Entry>();
+  private link: RedisLink | null = null;
+  private scripts: RedisScripts | null = null;
+  private readonly pending = new Set<Promise<void>>();
+  private leaseSeq = 0;
+  private closed = false;
+
+  /** @internal Use `createRedisStore`. */
+  constructor(
+    private readonly settings: RedisStoreSettings,
+    private readonly factory: ClientFactory | null,
+  ) {}
+
+  /** The key prefix this store shares state under. */
+  get prefix(): string {
+    return this.settings.prefix;
+  }
+
+  /** Whether the store currently works on local state because Redis is unreachable or slow. */
+  get degraded(): boolean {
+    return this.link?.degraded ?? false;
+  }
+
+  /**
+   * Resolves once the store is attached and subscribed to changes (or the attempt failed and
+   * the store is degraded: check {@link degraded}). Never rejects.
+   */
+  async ready(): Promise<void> {
+    await this.link?.ready();
+  }
+
+  /**
+   * Resolves once every command sent so far has been answered and its result applied to the
+   * local view (for tests and graceful shutdown). Never rejects.
+   */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  attach(host: StoreHost): void {
+    if (this.host !== null) {
+      throw new BramaError(
+        'BRAMA_INVALID_OPTION',
+        'Invalid option "store": expected a store no other Brama instance uses, received a RedisStore that is already attached',
+      );
+    }
+    if (this.closed) throw new BramaError('BRAMA_CLOSED', 'This RedisStore is closed');
+    this.host = host;
+    const link = new RedisLink(this.settings, host.clock, this.factory);
+    this.link = link;
+    this.scripts = new RedisScripts(link.client, {
+      prefix: this.settings.prefix,
+      ttlMs: this.settings.keyTtl,
+      source: link.source,
+    });
+    link.start({
+      message: (payload) => this.onMessage(payload),
+      degraded: (error) => host.degraded(true, error),
+      resync: () => this.resync(),
+      recovered: (downtimeMs) => host.degraded(false, downtimeMs),
+    });
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get(identifier: string, scope: string | null): ConnectionRecord | undefined {
+    return this.index.get(identifier, scope)?.record;
+  }
+
+  insert(record: ConnectionRecord): void {
+    const entry: Entry = {
+      record,
+      born: -1,
+      generation: -1,
+      free: [],
+      active: [],
+      acquiring: false,
+      hold: null,
+      needsRegister: false,
+      needsConfigure: false,
+      pendingAction: null,
+    };
+    this.index.set(record.identifier, record.scope, entry);
+    this.register(entry, null);
+  }
+
+  remove(record: ConnectionRecord, cause: RemovalCause): boolean {
+    const entry = this.index.get(record.identifier, record.scope);
+    if (entry?.record !== record || !this.index.delete(record.identifier, record.scope, entry))
+      return false;
+    if (entry.hold) clearTimeout(entry.hold);
+    if (cause === 'unregister' && !this.degraded) {
+      this.command(
+        (s) => s.delete(record),
+        () => {},
+      );
+    }
+    return true;
+  }
+
+  records(): IterableIterator<ConnectionRecord> {
+    return mapIterator(this.index.values(), (entry) => entry.record);
+  }
+
+  settle(record: ConnectionRecord, now: number): void {
+    const host = this.attached();
+    const from = record.circuit.state;
+    settleLocally(host, record, now);
+    if (from === 'open' && record.circuit.state === 'half_open') this.enteredHalfOpen(record);
+  }
+
+  admit(record: ConnectionRecord): boolean {
+    const state = record.circuit.state;
+    if (state === 'closed' || state === 'unknown') return true; // the hot path: no I/O, no clock
+    const host = this.attached();
+    if (this.degraded) {
+      const policy = this.settings.degradedPolicy;
+      return policy === 'allow' ? true : policy === 'refuse' ? false : admitLocally(host, record);
+    }
+    const now = host.clock.now();
+    this.settle(record, now);
+    if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
+    const entry = this.entryOf(record);
+    if (entry === undefined) return false;
+    while (entry.free.length > 0) {
+      const lease = entry.free.shift()!;
+      if (lease.until <= now) continue;
+      entry.active = entry.active.filter((l) => l.until > now);
+      entry.active.push(lease);
+      return true;
+    }
+    this.acquire(entry);
+    return false;
+  }
+
+  report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
+    const host = this.attached();
+    const entry = this.entryOf(record);
+    const lease = entry?.active.shift();
+    if (entry === undefined || this.degraded) {
+      reportLocally(host, record, outcome, now, reason);
+      return;
+    }
+    if (outcome === 'ignore' && lease === undefined) return; // nothing to release
+    const text = reasonText(reason);
+    const send = (s: RedisScripts): Promise<ScriptReply> =>
+      s.report(
+        record,
+        host.settingsOf(record),
+        outcome,
+        text,
+        lease?.token ?? null,
+        lease?.generation ?? null,
+      );
+    this.command(
+      send,
+      (reply) => this.answered(entry, reply, send, outcome, reason),
+      () => reportLocally(host, record, outcome, now, reason),
+    );
+  }
+
+  act(
+    record: ConnectionRecord,
+    action: ManualAction,
+    now: number,
+    reason: unknown,
+    expiry: number | null,
+  ): void {
+    const host = this.attached();
+    const entry = this.entryOf(record);
+    const local = (): void => {
+      actLocally(host, record, action, now, reason, expiry);
+      if (entry !== undefined) entry.pendingAction = { action, reason: reasonText(reason), expiry };
+    };
+    if (entry === undefined || this.degraded) return local();
+    const send = (s: RedisScripts): Promise<ScriptReply> =>
+      s.act(record, host.settingsOf(record), action, expiry, reasonText(reason));
+    this.command(send, (reply) => this.answered(entry, reply, send, action, reason), local);
+  }
+
+  reconfigured(record: ConnectionRecord): void {
+    const entry = this.entryOf(record);
+    if (entry === undefined) return;
+    if (this.degraded) {
+      entry.needsConfigure = true;
+      return;
+    }
+    const send = (s: RedisScripts): Promise<ScriptReply> =>
+      s.configure(record, record.options, record.metadata);
+    this.command(
+      send,
+      (reply) => this.answered(entry, reply, send, 'sync', null),
+      () => (entry.needsConfigure = true),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.index.values()) if (entry.hold) clearTimeout(entry.hold);
+    await Promise.race([this.flush(), delay(this.settings.commandTimeout)]);
+    this.index.clear();
+    await this.link?.close();
+  }
+
+  /** Sends a command; `onReply` applies its answer, `onError` runs when it failed. */
+  private command(
+    send: (scripts: RedisScripts) => Promise<ScriptReply | boolean>,
+    onReply: (reply: ScriptReply) => void,
+    onError?: () => void,
+  ): void {
+    const link = this.link;
+    const scripts = this.scripts;
+    if (link === null || scripts === null || this.closed) return;
+    const started = link.begin();
+    const clockBefore = this.attached().clock.now();
+    let sent: Promise<ScriptReply | boolean>;
+    try {
+      sent = send(scripts);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    const done = sent
+      .then(
+        (reply) => {
+          if (typeof reply === 'boolean') return link.answered(started, clockBefore, NaN);
+          link.answered(started, clockBefore, reply.now);
+          if (!this.closed) onReply(reply);
+        },
+        (error: unknown) => {
+          link.failed(error);
+          if (!this.closed) onError?.();
+        },
+      )
+      .catch((bug: unknown) => {
+        // Not a Redis error (those are handled above): never let it reach the caller.
+        process.emitWarning(`brama: applying a Redis reply failed: ${String(bug)}`, 'BramaWarning');
+      })
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  /**
+   * The answer to this process's report or action: apply it, or, when Redis has lost the
+   * connection (expired, deleted, Redis restarted), recreate it from the local view and retry.
+   */
+  private answered(
+    entry: Entry,
+    reply: ScriptReply,
+    send: (s: RedisScripts) => Promise<ScriptReply>,
+    kind: ChangeKind,
+    reason: unknown,
+  ): void {
+    if (reply.found) return this.ingest(entry, reply, kind, reason, true);
+    if (this.index.get(entry.record.identifier, entry.record.scope) !== entry) return;
+    this.register(entry, this.seedOf(entry), () =>
+      this.command(send, (again) => {
+        if (again.found) this.ingest(entry, again, kind, reason, true);
+      }),
+    );
+  }
+
+  /** Creates or adopts the connection in Redis; `then` runs after the answer is applied. */
+  private register(entry: Entry, seed: ConnectionSeed | null, then?: () => void): void {
+    const { record } = entry;
+    if (this.degraded) {
+      entry.needsRegister = true;
+      return;
+    }
+    entry.needsRegister = false;
+    this.command(
+      (s) => s.register(record, record.options, record.metadata, seed),
+      (reply) => {
+        if (reply.found) this.ingest(entry, reply, 'sync', null, true);
+        then?.();
+      },
+      () => (entry.needsRegister = true),
+    );
+  }
+
+  /** Leases a half-open trial slot in the background (one request at a time per connection). */
+  private acquire(entry: Entry): void {
+    if (entry.acquiring || this.degraded || this.closed) return;
+    const host = this.attached();
+    const { record } = entry;
+    const settings = host.settingsOf(record);
+    const token = `${this.link!.source}:${++this.leaseSeq}`;
+    entry.acquiring = true;
+    this.command(
+      (s) => s.acquireTrial(record, settings, token),
+      (reply) => {
+        entry.acquiring = false;
+        if (!reply.found) return;
+        this.ingest(entry, reply, 'sync', null, true);
+        if (!reply.flag || record.circuit.state !== 'half_open') return;
+        const until = host.clock.now() + settings.probeTimeout;
+        entry.free.push({ token, generation: reply.connection.circuit.generation, until });
+        this.holdLease(entry, Math.min(settings.probeTimeout, LEASE_HOLD_MS));
+      },
+      () => (entry.acquiring = false),
+    );
+  }
+
+  /** Gives unused leases back after `ms`, so an idle process does not block the fleet's probes. */
+  private holdLease(entry: Entry, ms: number): void {
+    if (entry.hold !== null) return;
+    entry.hold = setTimeout(() => {
+      entry.hold = null;
+      const unused = entry.free.splice(0);
+      for (const lease of unused) {
+        this.command(
+          (s) =>
+            s.report(
+              entry.record,
+              this.attached().settingsOf(entry.record),
+              'ignore',
+              null,
+              lease.token,
+              lease.generation,
+            ),
+          () => {},
+        );
+      }
+    }, ms);
+    entry.hold.unref();
+  }
+
+  private enteredHalfOpen(record: ConnectionRecord): void {
+    const entry = this.entryOf(record);
+    if (entry !== undefined && !this.degraded) this.acquire(entry);
+  }
+
+  /** A change announced by some process's script. */
+  private onMessage(payload: string): void {
+    let message: Announcement;
+    let reply: ScriptReply;
+    try {
+      message = JSON.parse(payload) as Announcement;
+      if (message.source === this.link?.source) return; // applied from the reply already
+      const row = Array.isArray(message.reply)
+        ? message.reply.map((v: unknown) => (v === false ? null : v))
+        : null;
+      reply = decodeReply(row);
+    } catch {
+      return; // not ours, or another version's format
+    }
+    if (!reply.found || typeof message.identifier !== 'string') return;
+    const scope = typeof message.scope === 'string' ? message.scope : null;
+    const entry = this.index.get(message.identifier, scope);
+    if (entry === undefined) return;
+    const kind: ChangeKind = ANNOUNCED_KINDS.has(message.kind) ? message.kind : 'sync';
+    if (kind === 'configure') this.adoptOptions(entry, reply.connection);
+    this.ingest(entry, reply, kind, message.reason ?? null, false);
+  }
+
+  /** Brings the local view to a state read from Redis and announces what changed. */
+  private ingest(
+    entry: Entry,
+    result: ScriptResult,
+    kind: ChangeKind,
+    reason: unknown,
+    own: boolean,
+  ): void {
+    const host = this.attached();
+    const { record } = entry;
+    const remote = result.connection;
+    const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
+    if (!this.isNewer(entry, remote, own)) {
+      // Overtaken by a newer announcement: still tell this process's listeners about its call.
+      if (own && (kind === 'success' || kind === 'failure'))
+        this.changed(entry, kind, record.circuit.state, reason, 'local');
+      return;
+    }
+    if (result.expired && record.circuit.state === 'open') {
+      settleLocally(host, record, Number.MAX_SAFE_INTEGER); // the expiry this script recorded
+    }
+    const before = record.circuit.state;
+    this.write(entry, remote);
+    const to = record.circuit.state;
+    if (own && !result.transitioned && before !== to && !MANUAL.has(kind) && kind !== 'sync') {
+      // Another process moved the state first; this call's outcome changed nothing.
+      this.changed(entry, 'sync', before, null, 'remote');
+      this.changed(entry, kind, to, reason, 'local');
+    } else {
+      this.changed(entry, kind, before, reason, origin);
+    }
+  }
+
+  private changed(
+    entry: Entry,
+    kind: ChangeKind,
+    from: CircuitState,
+    reason: unknown,
+    origin: ChangeOrigin,
+  ): void {
+    const state = entry.record.circuit.state;
+    if (state !== 'half_open') entry.free.length = 0;
+    this.attached().committed(entry.record, kind, from, reason, origin);
+    if (state === 'half_open' && from !== 'half_open') this.enteredHalfOpen(entry.record);
+  }
+
+  /** Whether a state from Redis is newer than what the view holds. */
+  private isNewer(entry: Entry, remote: RemoteConnection, ordered: boolean): boolean {
+    if (entry.born < 0) return true;
+    if (remote.registeredAt !== entry.born) return remote.registeredAt > entry.born;
+    // Replies on the command connection arrive in execution order; announcements do not.
+    return ordered
+      ? remote.circuit.generation >= entry.generation
+      : remote.circuit.generation > entry.generation;
+  }
+
+  /** Copies a Redis state into the record, in the registry clock's time. */
+  private write(entry: Entry, remote: RemoteConnection): void {
+    const record = entry.record;
+    const offset = this.link?.offset ?? 0;
+    const local = (t: number | null): number | null => (t === null ? null : t - offset);
+    const c = remote.circuit;
+    record.circuit = circuit(
+      c.state,
+      c.failureCount,
+      local(c.openedAt),
+      local(c.openUntil),
+      c.openings,
+      NO_TRIALS,
+      c.changedAt - offset,
+      c.generation,
+    );
+    record.totalFailures = remote.totalFailures;
+    record.totalSuccesses = remote.totalSuccesses;
+    record.lastFailureTime = local(remote.lastFailureTime);
+    record.lastFailureReason = remote.lastFailureReason;
+    record.lastSuccessTime = local(remote.lastSuccessTime);
+    record.lastActivityAt = Math.max(record.lastActivityAt, remote.lastActivityAt - offset);
+    entry.born = remote.registeredAt;
+    entry.generation = c.generation;
+  }
+
+  /** Options and metadata configured by another process. */
+  private adoptOptions(entry: Entry, remote: RemoteConnection): void {
+    entry.record.options = remote.options;
+    entry.record.metadata = remote.metadata;
+    entry.record.settings = null;
+  }
+
+  /** What this process knows, in Redis time, to recreate a connection Redis has lost. */
+  private seedOf(entry: Entry): ConnectionSeed {
+    const r = entry.record;
+    const c = r.circuit;
+    const offset = this.link?.offset ?? 0;
+    const server = (t: number | null): number | null => (t === null ? null : t + offset);
+    return {
+      state: c.state,
+      failureCount: c.failureCount,
+      openedAt: server(c.openedAt),
+      openUntil: server(c.openUntil),
+      openings: c.openings,
+      changedAt: c.changedAt + offset,
+      totalFailures: r.totalFailures,
+      totalSuccesses: r.totalSuccesses,
+      lastFailureTime: server(r.lastFailureTime),
+      lastFailureReason: r.lastFailureReason,
+      lastSuccessTime: server(r.lastSuccessTime),
+    };
+  }
+
+  /**
+   * After a degraded period or a lost subscription: replay what waited (registrations, options,
+   * the last manual action per connection), then read every connection back from Redis.
+   * Connections Redis no longer has are recreated from the local view.
+   */
+  private async resync(): Promise<void> {
+    const entries = [...this.index.values()];
+    for (let i = 0; i < entries.length && !this.closed && !this.degraded; i += RESYNC_BATCH) {
+      for (const entry of entries.slice(i, i + RESYNC_BATCH)) this.resyncOne(entry);
+      await this.flush();
+    }
+  }
+
+  private resyncOne(entry: Entry): void {
+    const { record } = entry;
+    const host = this.attached();
+    if (entry.needsRegister) this.register(entry, this.seedOf(entry));
+    if (entry.needsConfigure) {
+      entry.needsConfigure = false;
+      this.reconfigured(record);
+    }
+    const action = entry.pendingAction;
+    entry.pendingAction = null;
+    if (action !== null) {
+      const send = (s: RedisScripts): Promise<ScriptReply> =>
+        s.act(record, host.settingsOf(record), action.action, action.expiry, action.reason);
+      this.command(send, (reply) =>
+        this.answered(entry, reply, send, action.action, action.reason),
+      );
+      return;
+    }
+    this.command(
+      (s) => s.read(record),
+      (reply) => {
+        if (reply.found) this.ingest(entry, reply, 'sync', null, true);
+        else if (this.index.get(record.identifier, record.scope) === entry)
+          this.register(entry, this.seedOf(entry));
+      },
+    );
+  }
+
+  private entryOf(record: ConnectionRecord): Entry | undefined {
+    const entry = this.index.get(record.identifier, record.scope);
+    return entry?.record === record ? entry : undefined;
+  }
+
+  private attached(): StoreHost {
+    if (this.host === null)
+      throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
+    return this.host;
+  }
+}
+
+/** The JSON a script publishes (scripts/common.ts `announce`). */
+interface Announcement {
+  readonly source: string;
+  readonly kind: ChangeKind;
+  readonly identifier: unknown;
+  readonly scope?: unknown;
+  readonly reason?: string;
+  readonly reply: unknown;
+}
+
+function* mapIterator<T, U>(source: IterableIterator<T>, f: (t: T) => U): IterableIterator<U> {
+  for (const item of source) yield f(item);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
