@@ -370,7 +370,10 @@ export class RedisStore implements ConnectionStore {
     );
   }
 
-  /** Leases a half-open trial slot in the background (one request at a time per connection). */
+  /**
+   * Leases half-open trial slots in the background, one request at a time per connection,
+   * until this process holds `halfOpenProbes` or Redis refuses (the fleet holds them all).
+   */
   private acquire(entry: Entry): void {
     if (entry.acquiring || this.degraded || this.closed) return;
     const host = this.attached();
@@ -388,6 +391,7 @@ export class RedisStore implements ConnectionStore {
         const until = host.clock.now() + settings.probeTimeout;
         entry.free.push({ token, generation: reply.connection.circuit.generation, until });
         this.holdLease(entry, Math.min(settings.probeTimeout, LEASE_HOLD_MS));
+        if (entry.free.length + entry.active.length < settings.halfOpenProbes) this.acquire(entry);
       },
       () => (entry.acquiring = false),
     );

@@ -21,6 +21,21 @@ export function connect(url: string): Redis {
   return client;
 }
 
+/** Deletes every key under `prefix`. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = connect(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', keyPattern(prefix), 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
 /** Clients, scripts bound to a unique prefix, and cleanup. */
 export class RedisFixture {
   readonly prefix = `brama-test-${randomUUID()}`;

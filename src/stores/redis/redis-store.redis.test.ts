@@ -1,0 +1,250 @@
+/**
+ * Fleet behaviour of the Redis store with several registries in one process (each with its
+ * own store and clients, as separate processes would have). The multi-process and fault tests
+ * are in test/fleet.redis.test.ts and test/faults.redis.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Brama } from '../../brama.js';
+import type { BramaOptions } from '../../options.js';
+import type { BramaEvent } from '../../events/types.js';
+import { createRedisStore, type RedisStoreOptions } from '../../redis.js';
+import { setState } from '../../testing/helpers.js';
+import { connectionKeys } from './keys.js';
+import type { RedisStore } from './redis-store.js';
+import { connect, deleteKeys, redisUrl } from './redis-test-support.js';
+
+const describeRedis = redisUrl === undefined ? describe.skip : describe;
+
+/** Polls `check` until it stops throwing, or fails with its last error after `ms`. */
+async function eventually(check: () => void, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+interface Member {
+  readonly brama: Brama;
+  readonly store: RedisStore;
+  readonly events: BramaEvent[];
+}
+
+describeRedis('RedisStore in a fleet', () => {
+  const url = redisUrl!;
+  let prefix = '';
+  let members: Member[] = [];
+  const clients: Redis[] = [];
+
+  async function join(
+    options: Omit<BramaOptions, 'store'> = {},
+    storeOptions: Omit<RedisStoreOptions, 'url' | 'prefix' | 'client'> & { client?: Redis } = {},
+  ): Promise<Member> {
+    const store = createRedisStore(
+      storeOptions.client ? { prefix, ...storeOptions } : { url, prefix, ...storeOptions },
+    );
+    const brama = new Brama({ ...options, store });
+    const events: BramaEvent[] = [];
+    brama.subscribe((e) => void events.push(e));
+    await store.ready();
+    expect(store.degraded).toBe(false);
+    const member = { brama, store, events };
+    members.push(member);
+    return member;
+  }
+
+  const flushAll = (): Promise<unknown> => Promise.all(members.map((m) => m.store.flush()));
+  const of = (events: BramaEvent[], type: string) => events.filter((e) => e.type === type);
+
+  afterEach(async () => {
+    await Promise.all(members.map((m) => m.brama.close()));
+    members = [];
+    await Promise.all(clients.splice(0).map((c) => c.quit()));
+    if (prefix) await deleteKeys(url, prefix);
+  });
+
+  const fresh = (): void => {
+    prefix = `brama-test-${randomUUID()}`;
+  };
+
+  it('announces a trip as local in the reporting process and remote elsewhere', async () => {
+    fresh();
+    const a = await join({ maxAttempts: 2, expiry: 60_000 });
+    const b = await join({ maxAttempts: 2, expiry: 60_000 });
+    a.brama.register('db');
+    b.brama.register('db');
+    a.brama.failure('db', { reason: 'first' });
+    await flushAll();
+    a.brama.failure('db', { reason: 'second' });
+    await flushAll();
+    await eventually(() => expect(b.brama.status('db').state).toBe('open'));
+    const local = of(a.events, 'circuit_opened');
+    const remote = of(b.events, 'circuit_opened');
+    expect(local.map((e) => e.data)).toMatchObject([{ origin: 'local', cause: 'failure' }]);
+    expect(remote.map((e) => e.data)).toMatchObject([
+      { origin: 'remote', cause: 'failure', from: 'closed', to: 'open', reason: 'second' },
+    ]);
+    // Another process's failures are not this process's outcome events.
+    expect(of(b.events, 'failure')).toHaveLength(0);
+    expect(b.brama.status('db')).toMatchObject({ totalFailures: 2, failureCount: 2 });
+    expect(b.brama.isAvailable('db')).toBe(false);
+  });
+
+  it('a manual action reaches every process; a joining process adopts the state', async () => {
+    fresh();
+    const a = await join();
+    const b = await join();
+    a.brama.register('db', { scope: 'eu' });
+    b.brama.register('db', { scope: 'eu' });
+    await flushAll();
+    b.brama.openCircuit('db', { scope: 'eu', reason: 'maintenance' });
+    await eventually(() => expect(a.brama.status('db', { scope: 'eu' }).state).toBe('open'));
+    expect(of(a.events, 'circuit_opened').map((e) => e.data)).toMatchObject([
+      { origin: 'remote', cause: 'manual', reason: 'maintenance' },
+    ]);
+    const openedAt = b.brama.status('db', { scope: 'eu' }).openedAt;
+
+    const c = await join();
+    expect(c.brama.register('db', { scope: 'eu' }).state).toBe('unknown');
+    await c.store.flush();
+    expect(c.brama.status('db', { scope: 'eu' }).state).toBe('open');
+    expect(of(c.events, 'circuit_opened').map((e) => e.data)).toMatchObject([
+      { origin: 'remote', cause: 'sync', from: 'unknown' },
+    ]);
+    await flushAll();
+    // Joining did not reset the shared state.
+    expect(b.brama.status('db', { scope: 'eu' })).toMatchObject({ state: 'open', openedAt });
+    expect(c.brama.isAvailable('db', { scope: 'eu' })).toBe(false);
+  });
+
+  it('configure is shared: options and metadata reach the other processes', async () => {
+    fresh();
+    const a = await join({ maxAttempts: 5 });
+    const b = await join({ maxAttempts: 5 });
+    a.brama.register('db');
+    b.brama.register('db');
+    await flushAll();
+    a.brama.configure('db', { maxAttempts: 1, metadata: { owner: 'payments' } });
+    await eventually(() =>
+      expect(b.brama.status('db')).toMatchObject({
+        maxAttempts: 1,
+        metadata: { owner: 'payments' },
+      }),
+    );
+    b.brama.failure('db');
+    await flushAll();
+    expect(b.brama.status('db').state).toBe('open');
+  });
+
+  it('leases half-open trials fleet-wide and gives unused ones back', async () => {
+    fresh();
+    const options = { maxAttempts: 1, expiry: 60_000, halfOpenProbes: 1, probeTimeout: 150 };
+    const a = await join(options);
+    const b = await join(options);
+    a.brama.register('db');
+    b.brama.register('db');
+    await flushAll();
+    setState(a.brama, 'db', 'half_open');
+    await eventually(() => expect(b.brama.status('db').state).toBe('half_open'));
+    await flushAll();
+    const admitted = [a, b, a, b].filter((m) => m.brama.isAvailable('db')).length;
+    expect(admitted).toBe(1);
+  });
+
+  it('gives a lease nobody uses back to the fleet after min(probeTimeout, 1 s)', async () => {
+    fresh();
+    const options = { maxAttempts: 1, expiry: 60_000, halfOpenProbes: 1, probeTimeout: 10_000 };
+    const a = await join(options);
+    a.brama.register('db');
+    setState(a.brama, 'db', 'half_open'); // a leases the only slot at once, and never uses it
+    await a.store.flush();
+    const b = await join(options);
+    b.brama.register('db');
+    await b.store.flush();
+    expect(b.brama.status('db').state).toBe('half_open');
+    expect(b.brama.isAvailable('db')).toBe(false);
+    const started = Date.now();
+    await eventually(() => expect(b.brama.isAvailable('db')).toBe(true), 3000);
+    // Well before the lease's own expiry (probeTimeout, 10 s).
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(a.brama.isAvailable('db')).toBe(false);
+  });
+
+  it('a late result from an earlier half-open period cannot close the circuit', async () => {
+    fresh();
+    const a = await join({ maxAttempts: 1, expiry: 60_000, halfOpenProbes: 1 });
+    a.brama.register('db');
+    setState(a.brama, 'db', 'half_open');
+    await a.store.flush();
+    let finish!: (value: string) => void;
+    const call = a.brama.run('db', () => new Promise<string>((resolve) => (finish = resolve)));
+    await a.store.flush();
+    setState(a.brama, 'db', 'open'); // the period of that trial ends
+    setState(a.brama, 'db', 'half_open'); // a new one starts
+    await a.store.flush();
+    finish('late');
+    await expect(call).resolves.toBe('late');
+    await a.store.flush();
+    expect(a.brama.status('db')).toMatchObject({ state: 'half_open', totalSuccesses: 1 });
+  });
+
+  it('keys expire with inactivity; unregister deletes them, cleanup does not', async () => {
+    fresh();
+    const redis = connect(url);
+    clients.push(redis);
+    const a = await join({ inactiveThreshold: 1 }, { keyTtl: 60_000 });
+    a.brama.register('db');
+    a.brama.register('idle');
+    await a.store.flush();
+    const db = connectionKeys(prefix, 'db', null).state;
+    const idle = connectionKeys(prefix, 'idle', null).state;
+    const ttl = await redis.pttl(db);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(a.brama.unregister('db')).toBe(true);
+    await a.store.flush();
+    expect(await redis.exists(db)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(a.brama.cleanup()).toBe(1);
+    await a.store.flush();
+    expect(await redis.exists(idle)).toBe(1); // another process may still use it
+  });
+
+  it('recreates a connection Redis lost from the local state', async () => {
+    fresh();
+    const redis = connect(url);
+    clients.push(redis);
+    const a = await join({ maxAttempts: 1, expiry: 60_000 });
+    a.brama.register('db');
+    a.brama.failure('db');
+    await a.store.flush();
+    const keys = connectionKeys(prefix, 'db', null);
+    await redis.del(keys.state, keys.trials);
+    a.brama.failure('db', { reason: 'still down' });
+    await a.store.flush();
+    expect(await redis.hget(keys.state, 'state')).toBe('open');
+    expect(await redis.hget(keys.state, 'totalFailures')).toBe('2');
+    expect(a.brama.status('db')).toMatchObject({ state: 'open', totalFailures: 2 });
+  });
+
+  it('uses a given client without closing it', async () => {
+    fresh();
+    const client = connect(url);
+    clients.push(client);
+    const a = await join({}, { client });
+    a.brama.register('db');
+    a.brama.success('db');
+    await a.store.flush();
+    expect(a.brama.status('db').state).toBe('closed');
+    await a.brama.close();
+    members = members.filter((m) => m !== a);
+    expect(await client.ping()).toBe('PONG');
+  });
+});
