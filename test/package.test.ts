@@ -17,6 +17,9 @@ const BUILT = [
   'dist/testing/index.js',
   'dist/testing/index.cjs',
   'dist/testing/index.d.ts',
+  'dist/redis/index.js',
+  'dist/redis/index.cjs',
+  'dist/redis/index.d.ts',
 ];
 
 function runNode(script: string): SpawnSyncReturns<string> {
@@ -52,6 +55,17 @@ describe('built package', () => {
     (script) => {
       const result = runNode(script);
       expect(result.error, explain(result)).toBeUndefined();
+      expect(result.status, explain(result)).toBe(0);
+      expect(result.stdout.trim().split('\n')).toContain('ok');
+    },
+    TIMEOUT_MS + 10_000,
+  );
+
+  it.each(['redis.cjs', 'redis.mjs'])(
+    '%s loads brama/redis by name; the root entry never loads ioredis',
+    (script) => {
+      const result = runNode(script);
+      expect(result.signal, explain(result)).toBeNull();
       expect(result.status, explain(result)).toBe(0);
       expect(result.stdout.trim().split('\n')).toContain('ok');
     },
