@@ -49,6 +49,9 @@ export class RedisLink {
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private probe: ReturnType<typeof setTimeout> | null = null;
   private probing = false;
+  /** The last recovery PING, until it settles: never more than one queued in the client. */
+  private ping: Promise<unknown> | null = null;
+  private wakeReady: (() => void) | null = null;
   private resyncing: Promise<void> | null = null;
   private closed = false;
   private subscribed: Promise<void> | null = null;
@@ -99,12 +102,15 @@ export class RedisLink {
       if (channel === this.channel && typeof payload === 'string' && !this.closed)
         this.events?.message(payload);
     });
-    this.subscribed = Promise.resolve()
+    const started = this.begin(); // the watchdog covers the subscription too
+    const subscribed = Promise.resolve()
       .then(() => this.subscriber.subscribe(this.channel))
       .then(
-        () => undefined,
-        (error: unknown) => this.fail(unavailable('Subscribing to changes failed', error)),
+        () => this.answered(started, 0, NaN),
+        (error: unknown) => this.failed(error),
       );
+    const degraded = new Promise<void>((resolve) => (this.wakeReady = resolve));
+    this.subscribed = Promise.race([subscribed, degraded]);
     this.watchdog = setInterval(() => this.watch(), Math.max(10, this.settings.commandTimeout / 4));
     this.watchdog.unref();
   }
@@ -149,6 +155,7 @@ export class RedisLink {
     if (this.closed || this.degraded) return;
     this.degraded = true;
     this.degradedAt = now();
+    this.wakeReady?.();
     this.events?.degraded(error);
     this.scheduleProbe();
   }
@@ -187,12 +194,16 @@ export class RedisLink {
   private check(): void {
     if (this.closed || !this.degraded || this.probing) return;
     this.probing = true;
+    // A PING still queued in the client (reconnecting) is reused, never stacked.
+    const ping = (this.ping ??= Promise.resolve()
+      .then(() => this.client.ping())
+      .finally(() => (this.ping = null)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('timeout')), this.settings.commandTimeout);
       timer.unref();
     });
-    Promise.race([this.client.ping(), timeout])
+    Promise.race([ping, timeout])
       .then(async () => {
         this.degraded = false;
         await this.resync();

@@ -94,6 +94,7 @@ export class RedisStore implements ConnectionStore {
   private readonly pending = new Set<Promise<void>>();
   private leaseSeq = 0;
   private closed = false;
+  private refusing = false;
 
   /** @internal Use `createRedisStore`. */
   constructor(
@@ -124,7 +125,11 @@ export class RedisStore implements ConnectionStore {
    * local view (for tests and graceful shutdown). Never rejects.
    */
   async flush(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    // Follow-up commands (a lease request after a reply, a retry) count too; under a steady
+    // stream of new commands, stop after a bounded number of rounds.
+    for (let round = 0; round < 64 && this.pending.size > 0; round++) {
+      await Promise.allSettled([...this.pending]);
+    }
   }
 
   attach(host: StoreHost): void {
@@ -145,8 +150,14 @@ export class RedisStore implements ConnectionStore {
     });
     link.start({
       message: (payload) => this.onMessage(payload),
-      degraded: (error) => host.degraded(true, error),
-      resync: () => this.resync(),
+      degraded: (error) => {
+        this.refusing = this.settings.degradedPolicy === 'refuse';
+        host.degraded(true, error);
+      },
+      resync: () => {
+        this.refusing = false;
+        return this.resync();
+      },
       recovered: (downtimeMs) => host.degraded(false, downtimeMs),
     });
   }
@@ -203,7 +214,8 @@ export class RedisStore implements ConnectionStore {
 
   admit(record: ConnectionRecord): boolean {
     const state = record.circuit.state;
-    if (state === 'closed' || state === 'unknown') return true; // the hot path: no I/O, no clock
+    // The hot path: no I/O, no clock; `refusing` is true only while degraded under 'refuse'.
+    if (state === 'closed' || state === 'unknown') return !this.refusing;
     const host = this.attached();
     if (this.degraded) {
       const policy = this.settings.degradedPolicy;
@@ -301,9 +313,18 @@ export class RedisStore implements ConnectionStore {
     onReply: (reply: ScriptReply) => void,
     onError?: () => void,
   ): void {
+    void this.tracked(send, onReply, onError);
+  }
+
+  /** {@link command}, resolving (never rejecting) once the answer is applied. */
+  private tracked(
+    send: (scripts: RedisScripts) => Promise<ScriptReply | boolean>,
+    onReply: (reply: ScriptReply) => void,
+    onError?: () => void,
+  ): Promise<void> | undefined {
     const link = this.link;
     const scripts = this.scripts;
-    if (link === null || scripts === null || this.closed) return;
+    if (link === null || scripts === null || this.closed) return undefined;
     const started = link.begin();
     const clockBefore = this.attached().clock.now();
     let sent: Promise<ScriptReply | boolean>;
@@ -330,6 +351,7 @@ export class RedisStore implements ConnectionStore {
       })
       .finally(() => this.pending.delete(done));
     this.pending.add(done);
+    return done;
   }
 
   /**
@@ -567,12 +589,17 @@ export class RedisStore implements ConnectionStore {
   private async resync(): Promise<void> {
     const entries = [...this.index.values()];
     for (let i = 0; i < entries.length && !this.closed && !this.degraded; i += RESYNC_BATCH) {
-      for (const entry of entries.slice(i, i + RESYNC_BATCH)) this.resyncOne(entry);
-      await this.flush();
+      const batch: Promise<void>[] = [];
+      for (const entry of entries.slice(i, i + RESYNC_BATCH)) {
+        const answered = this.resyncOne(entry);
+        if (answered !== undefined) batch.push(answered);
+      }
+      await Promise.allSettled(batch);
     }
   }
 
-  private resyncOne(entry: Entry): void {
+  /** Replays and reads back one connection; resolves when the read (or action) is answered. */
+  private resyncOne(entry: Entry): Promise<void> | undefined {
     const { record } = entry;
     const host = this.attached();
     if (entry.needsRegister) this.register(entry, this.seedOf(entry));
@@ -585,12 +612,11 @@ export class RedisStore implements ConnectionStore {
     if (action !== null) {
       const send = (s: RedisScripts): Promise<ScriptReply> =>
         s.act(record, host.settingsOf(record), action.action, action.expiry, action.reason);
-      this.command(send, (reply) =>
+      return this.tracked(send, (reply) =>
         this.answered(entry, reply, send, action.action, action.reason),
       );
-      return;
     }
-    this.command(
+    return this.tracked(
       (s) => s.read(record),
       (reply) => {
         if (reply.found) this.ingest(entry, reply, 'sync', null, true);
