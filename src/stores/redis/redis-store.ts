@@ -7,7 +7,7 @@
  */
 import { BramaError } from '../../core/errors.js';
 import { reasonText, type ConnectionRecord } from '../../core/record.js';
-import { circuit, NO_TRIALS, type CircuitState } from '../../core/state.js';
+import type { CircuitState } from '../../core/state.js';
 import { ConnectionIndex } from '../connection-index.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from '../local-apply.js';
 import type {
@@ -22,63 +22,17 @@ import type { ChangeOrigin } from '../../events/types.js';
 import { RedisScripts, type ConnectionSeed } from './commands.js';
 import { RedisLink, type ClientFactory } from './link.js';
 import type { RedisStoreSettings } from './options.js';
+import type { ScriptReply, ScriptResult } from './reply.js';
 import {
-  decodeReply,
-  type RemoteConnection,
-  type ScriptReply,
-  type ScriptResult,
-} from './reply.js';
-
-/** A half-open trial slot leased in Redis. */
-interface Lease {
-  readonly token: string;
-  /** The generation it was granted in: its result is fenced with it. */
-  readonly generation: number;
-  /** Local clock time after which Redis no longer counts it. */
-  readonly until: number;
-}
-
-/** A pending manual action, kept while degraded and replayed on recovery. */
-interface PendingAction {
-  readonly action: ManualAction;
-  readonly reason: string | null;
-  readonly expiry: number | null;
-}
-
-/** The store's bookkeeping beside one record. */
-interface Entry {
-  readonly record: ConnectionRecord;
-  /** Version of the last state loaded from Redis: its registeredAt, then its generation. */
-  born: number;
-  generation: number;
-  /** Leases acquired and not yet handed to a call. */
-  free: Lease[];
-  /** Leases handed to admitted calls that have not reported yet. */
-  active: Lease[];
-  acquiring: boolean;
-  hold: ReturnType<typeof setTimeout> | null;
-  /** Work to replay after a degraded period (one per kind: bounded by the connection count). */
-  needsRegister: boolean;
-  needsConfigure: boolean;
-  pendingAction: PendingAction | null;
-}
-
-const MANUAL: ReadonlySet<string> = new Set<ManualAction>([
-  'open',
-  'close',
-  'reset',
-  'force_closed',
-  'force_open',
-  'force_half_open',
-]);
-
-const ANNOUNCED_KINDS: ReadonlySet<string> = new Set<ChangeKind>([
-  'success',
-  'failure',
-  'expire',
-  'configure',
-  ...MANUAL,
-] as ChangeKind[]);
+  adoptOptions,
+  createEntry,
+  isNewer,
+  MANUAL_ACTIONS,
+  parseAnnouncement,
+  seedOf,
+  writeRemote,
+  type Entry,
+} from './view.js';
 
 /** An unused lease goes back to the fleet after this long (capped by probeTimeout). */
 const LEASE_HOLD_MS = 1000;
@@ -171,18 +125,7 @@ export class RedisStore implements ConnectionStore {
   }
 
   insert(record: ConnectionRecord): void {
-    const entry: Entry = {
-      record,
-      born: -1,
-      generation: -1,
-      free: [],
-      active: [],
-      acquiring: false,
-      hold: null,
-      needsRegister: false,
-      needsConfigure: false,
-      pendingAction: null,
-    };
+    const entry = createEntry(record);
     this.index.set(record.identifier, record.scope, entry);
     this.register(entry, null);
   }
@@ -367,7 +310,7 @@ export class RedisStore implements ConnectionStore {
   ): void {
     if (reply.found) return this.ingest(entry, reply, kind, reason, true);
     if (this.index.get(entry.record.identifier, entry.record.scope) !== entry) return;
-    this.register(entry, this.seedOf(entry), () =>
+    this.register(entry, seedOf(entry, this.link?.offset ?? 0), () =>
       this.command(send, (again) => {
         if (again.found) this.ingest(entry, again, kind, reason, true);
       }),
@@ -450,25 +393,12 @@ export class RedisStore implements ConnectionStore {
 
   /** A change announced by some process's script. */
   private onMessage(payload: string): void {
-    let message: Announcement;
-    let reply: ScriptReply;
-    try {
-      message = JSON.parse(payload) as Announcement;
-      if (message.source === this.link?.source) return; // applied from the reply already
-      const row = Array.isArray(message.reply)
-        ? message.reply.map((v: unknown) => (v === false ? null : v))
-        : null;
-      reply = decodeReply(row);
-    } catch {
-      return; // not ours, or another version's format
-    }
-    if (!reply.found || typeof message.identifier !== 'string') return;
-    const scope = typeof message.scope === 'string' ? message.scope : null;
-    const entry = this.index.get(message.identifier, scope);
+    const message = parseAnnouncement(payload);
+    if (message === null || message.source === this.link?.source) return; // own: from the reply
+    const entry = this.index.get(message.identifier, message.scope);
     if (entry === undefined) return;
-    const kind: ChangeKind = ANNOUNCED_KINDS.has(message.kind) ? message.kind : 'sync';
-    if (kind === 'configure') this.adoptOptions(entry, reply.connection);
-    this.ingest(entry, reply, kind, message.reason ?? null, false);
+    if (message.kind === 'configure') adoptOptions(entry, message.result.connection);
+    this.ingest(entry, message.result, message.kind, message.reason, false);
   }
 
   /** Brings the local view to a state read from Redis and announces what changed. */
@@ -483,7 +413,7 @@ export class RedisStore implements ConnectionStore {
     const { record } = entry;
     const remote = result.connection;
     const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
-    if (!this.isNewer(entry, remote, own)) {
+    if (!isNewer(entry, remote, own)) {
       // Overtaken by a newer announcement: still tell this process's listeners about its call.
       if (own && (kind === 'success' || kind === 'failure'))
         this.changed(entry, kind, record.circuit.state, reason, 'local');
@@ -493,9 +423,15 @@ export class RedisStore implements ConnectionStore {
       settleLocally(host, record, Number.MAX_SAFE_INTEGER); // the expiry this script recorded
     }
     const before = record.circuit.state;
-    this.write(entry, remote);
+    writeRemote(entry, remote, this.link?.offset ?? 0);
     const to = record.circuit.state;
-    if (own && !result.transitioned && before !== to && !MANUAL.has(kind) && kind !== 'sync') {
+    if (
+      own &&
+      !result.transitioned &&
+      before !== to &&
+      !MANUAL_ACTIONS.has(kind) &&
+      kind !== 'sync'
+    ) {
       // Another process moved the state first; this call's outcome changed nothing.
       this.changed(entry, 'sync', before, null, 'remote');
       this.changed(entry, kind, to, reason, 'local');
@@ -515,70 +451,6 @@ export class RedisStore implements ConnectionStore {
     if (state !== 'half_open') entry.free.length = 0;
     this.attached().committed(entry.record, kind, from, reason, origin);
     if (state === 'half_open' && from !== 'half_open') this.enteredHalfOpen(entry.record);
-  }
-
-  /** Whether a state from Redis is newer than what the view holds. */
-  private isNewer(entry: Entry, remote: RemoteConnection, ordered: boolean): boolean {
-    if (entry.born < 0) return true;
-    if (remote.registeredAt !== entry.born) return remote.registeredAt > entry.born;
-    // Replies on the command connection arrive in execution order; announcements do not.
-    return ordered
-      ? remote.circuit.generation >= entry.generation
-      : remote.circuit.generation > entry.generation;
-  }
-
-  /** Copies a Redis state into the record, in the registry clock's time. */
-  private write(entry: Entry, remote: RemoteConnection): void {
-    const record = entry.record;
-    const offset = this.link?.offset ?? 0;
-    const local = (t: number | null): number | null => (t === null ? null : t - offset);
-    const c = remote.circuit;
-    record.circuit = circuit(
-      c.state,
-      c.failureCount,
-      local(c.openedAt),
-      local(c.openUntil),
-      c.openings,
-      NO_TRIALS,
-      c.changedAt - offset,
-      c.generation,
-    );
-    record.totalFailures = remote.totalFailures;
-    record.totalSuccesses = remote.totalSuccesses;
-    record.lastFailureTime = local(remote.lastFailureTime);
-    record.lastFailureReason = remote.lastFailureReason;
-    record.lastSuccessTime = local(remote.lastSuccessTime);
-    record.lastActivityAt = Math.max(record.lastActivityAt, remote.lastActivityAt - offset);
-    entry.born = remote.registeredAt;
-    entry.generation = c.generation;
-  }
-
-  /** Options and metadata configured by another process. */
-  private adoptOptions(entry: Entry, remote: RemoteConnection): void {
-    entry.record.options = remote.options;
-    entry.record.metadata = remote.metadata;
-    entry.record.settings = null;
-  }
-
-  /** What this process knows, in Redis time, to recreate a connection Redis has lost. */
-  private seedOf(entry: Entry): ConnectionSeed {
-    const r = entry.record;
-    const c = r.circuit;
-    const offset = this.link?.offset ?? 0;
-    const server = (t: number | null): number | null => (t === null ? null : t + offset);
-    return {
-      state: c.state,
-      failureCount: c.failureCount,
-      openedAt: server(c.openedAt),
-      openUntil: server(c.openUntil),
-      openings: c.openings,
-      changedAt: c.changedAt + offset,
-      totalFailures: r.totalFailures,
-      totalSuccesses: r.totalSuccesses,
-      lastFailureTime: server(r.lastFailureTime),
-      lastFailureReason: r.lastFailureReason,
-      lastSuccessTime: server(r.lastSuccessTime),
-    };
   }
 
   /**
@@ -602,7 +474,7 @@ export class RedisStore implements ConnectionStore {
   private resyncOne(entry: Entry): Promise<void> | undefined {
     const { record } = entry;
     const host = this.attached();
-    if (entry.needsRegister) this.register(entry, this.seedOf(entry));
+    if (entry.needsRegister) this.register(entry, seedOf(entry, this.link?.offset ?? 0));
     if (entry.needsConfigure) {
       entry.needsConfigure = false;
       this.reconfigured(record);
@@ -621,7 +493,7 @@ export class RedisStore implements ConnectionStore {
       (reply) => {
         if (reply.found) this.ingest(entry, reply, 'sync', null, true);
         else if (this.index.get(record.identifier, record.scope) === entry)
-          this.register(entry, this.seedOf(entry));
+          this.register(entry, seedOf(entry, this.link?.offset ?? 0));
       },
     );
   }
@@ -636,16 +508,6 @@ export class RedisStore implements ConnectionStore {
       throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
     return this.host;
   }
-}
-
-/** The JSON a script publishes (scripts/common.ts `announce`). */
-interface Announcement {
-  readonly source: string;
-  readonly kind: ChangeKind;
-  readonly identifier: unknown;
-  readonly scope?: unknown;
-  readonly reason?: string;
-  readonly reply: unknown;
 }
 
 function* mapIterator<T, U>(source: IterableIterator<T>, f: (t: T) => U): IterableIterator<U> {
