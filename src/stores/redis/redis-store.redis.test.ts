@@ -234,6 +234,49 @@ describeRedis('RedisStore in a fleet', () => {
     expect(a.brama.status('db')).toMatchObject({ state: 'open', totalFailures: 2 });
   });
 
+  it('reads every connection back when its subscription is re-established', async () => {
+    fresh();
+    const name = `brama-sub-${randomUUID()}`;
+    const client = new Redis(url, { connectionName: name }); // the duplicate inherits the name
+    client.on('error', () => {});
+    clients.push(client);
+    const a = await join({ maxAttempts: 5 }, { client });
+    a.brama.register('db');
+    a.brama.failure('db');
+    await a.store.flush();
+    // A change nobody announces, as if its message had been lost.
+    const admin = connect(url);
+    clients.push(admin);
+    const key = connectionKeys(prefix, 'db', null).state;
+    const generation = Number(await admin.hget(key, 'generation'));
+    await admin.hset(
+      key,
+      'state',
+      'open',
+      'generation',
+      String(generation + 1),
+      'openUntil',
+      String(Date.now() + 60_000),
+      'openedAt',
+      String(Date.now()),
+      'openings',
+      '1',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(a.brama.status('db').state).toBe('closed'); // no announcement: the view cannot know
+    const list = await admin.client('LIST');
+    const ids = String(list)
+      .split('\n')
+      .filter((line) => line.includes(`name=${name}`) && / sub=1 /.test(line))
+      .map((line) => /id=(\d+)/.exec(line)![1]!);
+    expect(ids).toHaveLength(1);
+    await admin.client('KILL', 'ID', ids[0]!);
+    await eventually(() => expect(a.brama.status('db').state).toBe('open'), 5000);
+    expect(of(a.events, 'circuit_opened').map((e) => e.data)).toMatchObject([
+      { origin: 'remote', cause: 'sync' },
+    ]);
+  });
+
   it('uses a given client without closing it', async () => {
     fresh();
     const client = connect(url);
