@@ -82,6 +82,19 @@ function settingsArgs(s: CircuitSettings): string[] {
   ];
 }
 
+/**
+ * Metadata as a JSON object. Metadata is free-form: a BigInt becomes its decimal text, values
+ * JSON cannot hold (functions, symbols) are dropped as JSON.stringify drops them, and a value
+ * that cannot be serialized at all (a cycle) is shared as `{}` rather than failing the command.
+ */
+function jsonObject(value: Metadata): string {
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return '{}';
+  }
+}
+
 /** The scripts of one key prefix on one client, with typed arguments and replies. */
 export class RedisScripts {
   private readonly prefix: string;
@@ -121,7 +134,7 @@ export class RedisScripts {
     return this.run('register', ref, [
       this.ttl,
       JSON.stringify(options),
-      JSON.stringify(metadata),
+      jsonObject(metadata),
       seed === null ? '' : JSON.stringify(seed),
     ]);
   }
@@ -135,7 +148,7 @@ export class RedisScripts {
     return this.run('configure', ref, [
       this.ttl,
       JSON.stringify(options),
-      metadata === null ? '' : JSON.stringify(metadata),
+      metadata === null ? '' : jsonObject(metadata),
     ]);
   }
 

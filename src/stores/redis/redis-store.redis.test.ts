@@ -277,6 +277,25 @@ describeRedis('RedisStore in a fleet', () => {
     ]);
   });
 
+  it('shares metadata JSON cannot hold without failing or degrading', async () => {
+    fresh();
+    const a = await join();
+    const b = await join();
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    a.brama.register('db', { metadata: { big: 10n, fn: () => 1, ok: 'yes' } });
+    a.brama.register('loop', { metadata: cyclic });
+    await a.store.flush();
+    expect(a.store.degraded).toBe(false);
+    b.brama.register('db');
+    b.brama.register('loop');
+    await b.store.flush();
+    a.brama.configure('db', { maxAttempts: 2 });
+    await eventually(() => expect(b.brama.status('db').metadata).toEqual({ big: '10', ok: 'yes' }));
+    expect(b.brama.status('loop').metadata).toEqual({});
+    expect(a.store.degraded).toBe(false);
+  });
+
   it('uses a given client without closing it', async () => {
     fresh();
     const client = connect(url);
