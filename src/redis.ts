@@ -30,6 +30,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         // cost one round trip.
         enableAutoPipelining: true,
         connectTimeout: Math.max(1000, settings.commandTimeout),
+        // close() of a store whose Redis is down must not keep the process alive for long.
+        disconnectTimeout: Math.min(2000, settings.commandTimeout),
       }),
   );
 }

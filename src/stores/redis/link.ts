@@ -52,6 +52,7 @@ export class RedisLink {
   /** The last recovery PING, until it settles: never more than one queued in the client. */
   private ping: Promise<unknown> | null = null;
   private wakeReady: (() => void) | null = null;
+  private degradedWaiters: (() => void)[] = [];
   private resyncing: Promise<void> | null = null;
   private closed = false;
   private subscribed: Promise<void> | null = null;
@@ -120,7 +121,23 @@ export class RedisLink {
     await this.subscribed;
   }
 
-  /** Marks a command sent; returns its start time for {@link settled}. */
+  /**
+   * A promise that resolves when the link is (or next becomes) degraded, or closes; `cancel`
+   * forgets it (so waiting while healthy leaves nothing behind).
+   */
+  whenDegraded(): { readonly promise: Promise<void>; cancel(): void } {
+    if (this.degraded || this.closed) return { promise: Promise.resolve(), cancel: () => {} };
+    let wake: () => void = () => {};
+    const promise = new Promise<void>((resolve) => (wake = resolve));
+    this.degradedWaiters.push(wake);
+    const cancel = (): void => {
+      const at = this.degradedWaiters.indexOf(wake);
+      if (at >= 0) this.degradedWaiters.splice(at, 1);
+    };
+    return { promise, cancel };
+  }
+
+  /** Marks a command sent; returns its start time for {@link answered}. */
   begin(): number {
     const at = now();
     if (this.inflight++ === 0) this.progressAt = at;
@@ -156,6 +173,7 @@ export class RedisLink {
     this.degraded = true;
     this.degradedAt = now();
     this.wakeReady?.();
+    for (const wake of this.degradedWaiters.splice(0)) wake();
     this.events?.degraded(error);
     this.scheduleProbe();
   }
@@ -165,8 +183,11 @@ export class RedisLink {
     if (this.closed) return;
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
+    for (const wake of this.degradedWaiters.splice(0)) wake();
     if (this.probe) clearTimeout(this.probe);
     for (const undo of this.detach) undo();
+    // Clients still retrying while they close must not print "Unhandled error event".
+    for (const client of this.owned) client.on('error', () => {});
     await Promise.allSettled(this.owned.map((c) => quit(c, this.settings.commandTimeout)));
   }
 

@@ -36,6 +36,8 @@ import {
 
 /** An unused lease goes back to the fleet after this long (capped by probeTimeout). */
 const LEASE_HOLD_MS = 1000;
+/** A refused lease request is retried after at most this long (sooner on a state change). */
+const ACQUIRE_BACKOFF_MS = 50;
 /** How many connections a reconciliation reads at once. */
 const RESYNC_BATCH = 256;
 
@@ -76,13 +78,16 @@ export class RedisStore implements ConnectionStore {
 
   /**
    * Resolves once every command sent so far has been answered and its result applied to the
-   * local view (for tests and graceful shutdown). Never rejects.
+   * local view (for tests and graceful shutdown), or as soon as the store is degraded (Redis
+   * is not answering: waiting would not end). Never rejects.
    */
   async flush(): Promise<void> {
     // Follow-up commands (a lease request after a reply, a retry) count too; under a steady
     // stream of new commands, stop after a bounded number of rounds.
-    for (let round = 0; round < 64 && this.pending.size > 0; round++) {
-      await Promise.allSettled([...this.pending]);
+    for (let round = 0; round < 64 && this.pending.size > 0 && !this.degraded; round++) {
+      const degraded = this.link?.whenDegraded();
+      await Promise.race([Promise.allSettled([...this.pending]), degraded?.promise]);
+      degraded?.cancel();
     }
   }
 
@@ -342,6 +347,9 @@ export class RedisStore implements ConnectionStore {
   private acquire(entry: Entry): void {
     if (entry.acquiring || this.degraded || this.closed) return;
     const host = this.attached();
+    // Refused: the fleet holds every slot until the earliest lease lapses (or a trial reports,
+    // which changes the state and clears this).
+    if (entry.retryAt > host.clock.now()) return;
     const { record } = entry;
     const settings = host.settingsOf(record);
     const token = `${this.link!.source}:${++this.leaseSeq}`;
@@ -352,7 +360,12 @@ export class RedisStore implements ConnectionStore {
         entry.acquiring = false;
         if (!reply.found) return;
         this.ingest(entry, reply, 'sync', null, true);
-        if (!reply.flag || record.circuit.state !== 'half_open') return;
+        if (!reply.flag) {
+          const wait = Math.min(reply.retryAfter, ACQUIRE_BACKOFF_MS);
+          if (record.circuit.state === 'half_open') entry.retryAt = host.clock.now() + wait;
+          return;
+        }
+        if (record.circuit.state !== 'half_open') return;
         const until = host.clock.now() + settings.probeTimeout;
         entry.free.push({ token, generation: reply.connection.circuit.generation, until });
         this.holdLease(entry, Math.min(settings.probeTimeout, LEASE_HOLD_MS));
@@ -436,7 +449,10 @@ export class RedisStore implements ConnectionStore {
       this.changed(entry, 'sync', before, null, 'remote');
       this.changed(entry, kind, to, reason, 'local');
     } else {
-      this.changed(entry, kind, before, reason, origin);
+      // A transition this process caused starts where Redis applied it, even if the view had
+      // not yet heard of the state before it (e.g. unknown → closed by another process).
+      const from = own && result.transitioned ? result.from : before;
+      this.changed(entry, kind, from, reason, origin);
     }
   }
 
@@ -449,6 +465,7 @@ export class RedisStore implements ConnectionStore {
   ): void {
     const state = entry.record.circuit.state;
     if (state !== 'half_open') entry.free.length = 0;
+    if (state !== from) entry.retryAt = 0;
     this.attached().committed(entry.record, kind, from, reason, origin);
     if (state === 'half_open' && from !== 'half_open') this.enteredHalfOpen(entry.record);
   }

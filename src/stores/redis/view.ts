@@ -37,6 +37,8 @@ export interface Entry {
   /** Leases handed to admitted calls that have not reported yet. */
   active: Lease[];
   acquiring: boolean;
+  /** Registry clock time before which no new lease is requested (after a refusal). */
+  retryAt: number;
   hold: ReturnType<typeof setTimeout> | null;
   /** Work to replay after a degraded period (one per kind: bounded by the connection count). */
   needsRegister: boolean;
@@ -53,6 +55,7 @@ export function createEntry(record: ConnectionRecord): Entry {
     free: [],
     active: [],
     acquiring: false,
+    retryAt: 0,
     hold: null,
     needsRegister: false,
     needsConfigure: false,
