@@ -1,5 +1,6 @@
 // Loads `brama/redis` by name from ESM and checks it works with the root entry's classes.
 import assert from 'node:assert/strict';
+import process from 'node:process';
 import { Brama, BramaError } from 'brama';
 import { createRedisStore, RedisStore } from 'brama/redis';
 
@@ -11,4 +12,4 @@ assert.ok(store instanceof RedisStore);
 assert.throws(() => createRedisStore({ url: 'redis://x', keyTtl: -1 }), BramaError);
 // Never attached: nothing connected, so the process exits without close().
 assert.ok(new Brama() instanceof Brama);
-console.log('ok');
+process.stdout.write('ok\n');
