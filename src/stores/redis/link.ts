@@ -108,7 +108,7 @@ export class RedisLink {
       .then(() => this.subscriber.subscribe(this.channel))
       .then(
         () => this.answered(started, 0, NaN),
-        (error: unknown) => this.failed(error),
+        (error: unknown) => void this.failed(error),
       );
     const degraded = new Promise<void>((resolve) => (this.wakeReady = resolve));
     this.subscribed = Promise.race([subscribed, degraded]);
@@ -160,11 +160,24 @@ export class RedisLink {
     }
   }
 
-  /** A command failed. */
-  failed(error: unknown): void {
+  /**
+   * A command failed. Connection trouble and a server that cannot serve (loading, busy,
+   * read-only, out of memory...) degrade the store; an error about this one command (a key of
+   * the wrong type, a reply of another version's format) does not: the store applies that
+   * operation locally and goes on. Returns whether the store degraded.
+   */
+  failed(error: unknown): boolean {
     this.inflight--;
     this.progressAt = now();
+    if (!isOutage(error)) {
+      process.emitWarning(
+        `brama: a Redis command failed: ${error instanceof Error ? error.message : String(error)}`,
+        'BramaWarning',
+      );
+      return false;
+    }
     this.fail(unavailable('A Redis command failed', error));
+    return true;
   }
 
   /** Enters degraded mode (once) and starts probing for recovery. */
@@ -256,6 +269,19 @@ export class RedisLink {
     emitter.on(event, handler);
     this.detach.push(() => emitter.off(event, handler));
   }
+}
+
+/** Server replies that mean Redis cannot serve right now (as opposed to a bad command). */
+const OUTAGE_REPLIES =
+  /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF)\b/;
+
+/** Whether a command's error means Redis is unreachable or cannot serve. */
+export function isOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return true;
+  if (error.name === 'ReplyError') return OUTAGE_REPLIES.test(error.message);
+  // A reply brama cannot decode: the keys were written by something else.
+  if (error instanceof BramaError && error.message.startsWith('Unexpected reply')) return false;
+  return true;
 }
 
 function unavailable(what: string, cause: unknown): BramaError {

@@ -296,6 +296,32 @@ describeRedis('RedisStore in a fleet', () => {
     expect(a.store.degraded).toBe(false);
   });
 
+  it('an error about one command applies it locally without degrading the store', async () => {
+    fresh();
+    const redis = connect(url);
+    clients.push(redis);
+    const a = await join({ maxAttempts: 1 });
+    a.brama.register('db');
+    await a.store.flush();
+    const key = connectionKeys(prefix, 'db', null).state;
+    await redis.del(key);
+    await redis.set(key, 'not a hash'); // every script on it now fails with WRONGTYPE
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      a.brama.failure('db', { reason: 'boom' });
+      await a.store.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(a.store.degraded).toBe(false);
+    expect(of(a.events, 'store_degraded')).toHaveLength(0);
+    expect(a.brama.status('db')).toMatchObject({ state: 'open', totalFailures: 1 });
+    expect(warnings.some((w) => w.includes('WRONGTYPE'))).toBe(true);
+  });
+
   it('uses a given client without closing it', async () => {
     fresh();
     const client = connect(url);
