@@ -131,6 +131,7 @@ export class Brama {
   unregister(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.find(identifier, opts, SCOPE_KEYS, 'unregister options');
     if (record === undefined || !this.store.remove(record, 'unregister')) return false;
+    record.removed = true;
     if (this.bus.wants('connection_unregistered')) {
       const now = this.clock.now();
       this.send('connection_unregistered', record, now, { status: this.snapshot(record, now) });
@@ -289,6 +290,7 @@ export class Brama {
       this.store.settle(record, now);
       const idle = now - record.lastActivityAt;
       if (idle < threshold || !this.store.remove(record, 'cleanup')) continue;
+      record.removed = true;
       removed++;
       if (this.bus.wants('connection_removed')) {
         this.send('connection_removed', record, now, {
@@ -344,7 +346,7 @@ export class Brama {
 
   private leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void {
     if (this.closing || (outcome === 'ignore' && !trial)) return;
-    if (this.store.get(record.identifier, record.scope) !== record) return; // unregistered meanwhile
+    if (record.removed) return; // unregistered (or swept) meanwhile
     try {
       this.store.report(record, outcome, this.clock.now(), reason);
     } catch {

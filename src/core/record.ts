@@ -26,6 +26,8 @@ export interface ConnectionRecord {
   /** Cache of the effective settings, valid while `settingsVersion` matches the registry's. */
   settings: CircuitSettings | null;
   settingsVersion: number;
+  /** Set when the registry removed the record: a late wrapped-call result reports nothing. */
+  removed: boolean;
 }
 
 /** A new record in state `'unknown'`. */
@@ -51,6 +53,7 @@ export function createRecord(
     options,
     settings: null,
     settingsVersion: -1,
+    removed: false,
   };
 }
 
