@@ -54,14 +54,29 @@ local function server_now()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- c.was / c.text: the values as loaded (numbers) and as stored (strings), so save() writes only
+-- what changed and reply() returns stored strings as they are: formatting a number costs about
+-- 1 µs in Redis' Lua, and a report changes 3 of 16 fields.
 local function load()
   local raw = redis.call('HGETALL', KEYS[1])
   if #raw == 0 then return nil end
-  local c = {}
+  local c, was, text = {}, {}, {}
   for i = 1, #raw, 2 do
-    if TEXT[raw[i]] then c[raw[i]] = raw[i + 1] else c[raw[i]] = tonumber(raw[i + 1]) end
+    local f, v = raw[i], raw[i + 1]
+    text[f] = v
+    if TEXT[f] then c[f] = v else c[f] = tonumber(v) end
+    was[f] = c[f]
   end
+  c.was, c.text = was, text
   return c
+end
+
+-- A field's value as a reply or hash string.
+local function out(c, f)
+  local v = c[f]
+  if c.was ~= nil and v == c.was[f] then return c.text[f] end
+  if TEXT[f] then return v end
+  return num(v)
 end
 
 -- Effective settings: ARGV[i .. i+7] in CIRCUIT_OPTION_KEYS order.
@@ -120,16 +135,17 @@ end
 
 local function save(c)
   local set, del = {}, {}
+  local was = c.was or {}
   for _, f in ipairs(FIELDS) do
     local v = c[f]
     if v == nil then
-      del[#del + 1] = f
-    else
+      if was[f] ~= nil then del[#del + 1] = f end
+    elseif v ~= was[f] then
       set[#set + 1] = f
-      if TEXT[f] then set[#set + 1] = v else set[#set + 1] = num(v) end
+      set[#set + 1] = out(c, f)
     end
   end
-  redis.call('HSET', KEYS[1], unpack(set))
+  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
   if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
   if c.clear_trials then
     redis.call('DEL', KEYS[2])
@@ -167,8 +183,7 @@ local function reply(now, c, expired, from, transitioned, flag, retry)
   local r = { num(now), '1', expired and '1' or '0', from, transitioned and '1' or '0',
     flag and '1' or '0', num(retry) }
   for _, f in ipairs(FIELDS) do
-    local v = c[f]
-    if v == nil then r[#r + 1] = false elseif TEXT[f] then r[#r + 1] = v else r[#r + 1] = num(v) end
+    if c[f] == nil then r[#r + 1] = false else r[#r + 1] = out(c, f) end
   end
   r[#r + 1] = num(redis.call('ZCOUNT', KEYS[2], '(' .. num(now), '+inf'))
   return r
