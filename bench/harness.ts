@@ -37,7 +37,7 @@ function progress(text: string): void {
 }
 
 /** Runs one batch of `n` after a full GC; returns elapsed nanoseconds. */
-async function timeBatch(subject: Subject, n: number): Promise<number> {
+export async function timeBatch(subject: Subject, n: number): Promise<number> {
   gc();
   const start = process.hrtime.bigint();
   const done = await subject.batch(n);
@@ -49,7 +49,7 @@ async function timeBatch(subject: Subject, n: number): Promise<number> {
 }
 
 /** Warms a subject up and returns how many operations make a batch of about `batchMs`. */
-async function warmUp(subject: Subject, plan: Plan): Promise<number> {
+export async function warmUp(subject: Subject, plan: Plan): Promise<number> {
   let n = 16;
   let spent = 0;
   let done = 0;

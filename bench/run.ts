@@ -5,8 +5,9 @@
  * and runs it with plain `node --expose-gc` against a snapshot of the built package.
  *
  * Flags: --quick (fewer, shorter rounds; prints only unless --write), --no-write (full run,
- * print only), --only=1,3,blocks (scenarios; `blocks`: the building-blocks appendix), --out=FILE
- * (default BENCHMARKS.md).
+ * print only), --only=1,3,6,blocks (scenarios; `blocks`: the building-blocks appendix),
+ * --out=FILE (default BENCHMARKS.md). Scenario 6 uses the Redis at REDIS_URL (default
+ * redis://127.0.0.1:6379) and is reported as skipped when it cannot be reached.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import type { Plan } from './harness.js';
 import { renderRun, splice, type RunInfo, type Section } from './report.js';
 import { closedCall } from './scenarios/closed.js';
 import { failureWhileClosed, rejectionWhileOpen } from './scenarios/failures.js';
+import { fleet, type FleetPlan, type FleetResults } from './scenarios/fleet.js';
 import { reportApi } from './scenarios/report-api.js';
 import { primitives } from './scenarios/primitives.js';
 import { scale, type ScaleRow } from './scenarios/scale.js';
@@ -32,7 +34,7 @@ const flag = (name: string): string | undefined =>
 const quick = args.includes('--quick');
 const write = quick ? args.includes('--write') : !args.includes('--no-write');
 const outFile = flag('out') ?? 'BENCHMARKS.md';
-const only = new Set((flag('only') ?? '1,2,3,4,5,blocks').split(','));
+const only = new Set((flag('only') ?? '1,2,3,4,5,6,blocks').split(','));
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
   throw new Error('run with node --expose-gc (npm run bench does)');
@@ -47,6 +49,24 @@ const THROUGHPUT: Plan = quick
 const CALLS_PER_WORKER = quick ? 40 : 60;
 const SCALE_ROUNDS = quick ? 2 : 5;
 const SCALE_COUNTS = [10_000, 100_000];
+const FLEET: FleetPlan = quick
+  ? {
+      ...MICRO,
+      reportRounds: 3,
+      reportsPerBatch: 2_000,
+      reportWarmupMs: 300,
+      perTick: 1_000,
+      trips: 30,
+    }
+  : {
+      ...MICRO,
+      reportRounds: 15,
+      reportsPerBatch: 10_000,
+      reportWarmupMs: 1_500,
+      perTick: 1_000,
+      trips: 200,
+    };
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const require = createRequire(import.meta.url);
 function versionOf(pkg: string): string {
@@ -93,6 +113,7 @@ let closed: Table | undefined;
 let open: Table | undefined;
 let tp: Table | undefined;
 let scaleRows: ScaleRow[] | undefined;
+let fleetResults: FleetResults | undefined;
 
 if (only.has('1')) {
   closed = await closedCall(MICRO);
@@ -139,6 +160,19 @@ if (only.has('5')) {
   });
 }
 
+if (only.has('6')) {
+  const at = Date.now();
+  fleetResults = await fleet(FLEET, REDIS_URL);
+  process.stderr.write(`  6 fleet: ${((Date.now() - at) / 1e3).toFixed(0)} s\n`);
+  sections.push({
+    heading: '6. Fleet mode (Redis)',
+    intro:
+      'brama with the Redis store (`brama/redis`): the cost of `isAvailable` against the memory store (lower is better), outcome reports per second per process (higher is better), and how soon another process sees a trip (lower is better).',
+    tables: [],
+    fleet: fleetResults,
+  });
+}
+
 const appendix: Section[] = [];
 if (only.has('blocks')) {
   appendix.push({
@@ -148,7 +182,13 @@ if (only.has('blocks')) {
   });
 }
 
-const targets = evaluateTargets({ closed, open, throughput: tp, scale: scaleRows });
+const targets = evaluateTargets({
+  closed,
+  open,
+  throughput: tp,
+  scale: scaleRows,
+  fleet: fleetResults,
+});
 const passThrough = args.filter((a) => a !== '--write').join(' ');
 const info: RunInfo = {
   quick,
@@ -174,7 +214,7 @@ const info: RunInfo = {
   durationS: (Date.now() - started.getTime()) / 1e3,
   loadBefore,
   loadAfter: os.loadavg(),
-  plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5)`,
+  plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5); ${FLEET.rounds} rounds of ~${FLEET.batchMs} ms, ${FLEET.reportRounds} rounds of ${FLEET.reportsPerBatch.toLocaleString('en-US')} reports, ${FLEET.trips} trips (6)`,
 };
 
 const generated = renderRun(info, targets, sections, appendix);

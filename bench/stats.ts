@@ -19,6 +19,14 @@ function quantile(sorted: readonly number[], q: number): number {
   return a + (b - a) * (at - lo);
 }
 
+/** The `q` quantile (0..1) of unsorted values, linear-interpolated. */
+export function percentile(values: readonly number[], q: number): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+}
+
 export function summarize(values: readonly number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
   return {
