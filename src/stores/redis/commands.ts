@@ -8,7 +8,7 @@ import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
 import type { CircuitOptions, CircuitSettings } from '../../core/settings.js';
 import type { ManualAction, Outcome } from '../store.js';
-import { changesChannel, checkPrefix, connectionKeys } from './keys.js';
+import { changesChannel, checkPrefix, connectionKeys, type ConnectionKeys } from './keys.js';
 import { decodeDeleted, decodeReply, type ScriptReply } from './reply.js';
 import { ACQUIRE_TRIAL_LUA } from './scripts/acquire-trial.js';
 import { ACT_LUA } from './scripts/act.js';
@@ -101,6 +101,8 @@ export class RedisScripts {
   private readonly ttl: string;
   private readonly channel: string;
   private readonly source: string;
+  /** Keys by connection (the store passes its records): escaping them once, not per call. */
+  private readonly keys = new WeakMap<ConnectionRef, ConnectionKeys>();
 
   constructor(
     private readonly client: RedisClient,
@@ -212,7 +214,11 @@ export class RedisScripts {
   }
 
   private call(name: CommandName, ref: ConnectionRef, args: string[]): Promise<unknown> {
-    const keys = connectionKeys(this.prefix, ref.identifier, ref.scope);
+    let keys = this.keys.get(ref);
+    if (keys === undefined) {
+      keys = connectionKeys(this.prefix, ref.identifier, ref.scope);
+      this.keys.set(ref, keys);
+    }
     // defineCommand adds a method ioredis' types do not know; look it up instead of augmenting
     // the ioredis module (an augmentation would leak into every user's types).
     const command: unknown = Reflect.get(this.client, COMMANDS[name][0]);

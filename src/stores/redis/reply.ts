@@ -106,6 +106,26 @@ function object(r: readonly (string | null)[], i: number): Readonly<Record<strin
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * Decoded options and metadata by their JSON text: every reply carries both, and most
+ * connections share a few texts (`{}` above all). Values are frozen, so sharing them is safe;
+ * the cache is dropped when it reaches {@link DECODED_LIMIT} entries.
+ */
+const decodedOptions = new Map<string, CircuitOptions>();
+const decodedMetadata = new Map<string, Metadata>();
+const DECODED_LIMIT = 1024;
+
+function memo<T>(cache: Map<string, T>, key: string | null, decode: () => T): T {
+  if (key === null) return decode();
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = decode();
+    if (cache.size >= DECODED_LIMIT) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
 /** Decodes the connection fields that start at index `at` of a reply row. */
 function connection(r: readonly (string | null)[], at: number): RemoteConnection {
   const circuit: Circuit = {
@@ -127,8 +147,12 @@ function connection(r: readonly (string | null)[], at: number): RemoteConnection
     lastSuccessTime: numberOrNull(r, at + 11),
     registeredAt: number(r, at + 12),
     lastActivityAt: number(r, at + 13),
-    options: pickCircuitOptions(object(r, at + 14)),
-    metadata: Object.freeze({ ...object(r, at + 15) }),
+    options: memo(decodedOptions, r[at + 14] ?? null, () =>
+      Object.freeze(pickCircuitOptions(object(r, at + 14))),
+    ),
+    metadata: memo(decodedMetadata, r[at + 15] ?? null, () =>
+      Object.freeze({ ...object(r, at + 15) }),
+    ),
     liveTrials: number(r, at + 16),
   };
 }
