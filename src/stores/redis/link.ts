@@ -232,13 +232,9 @@ export class RedisLink {
     const ping = (this.ping ??= Promise.resolve()
       .then(() => this.client.ping())
       .finally(() => (this.ping = null)));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), this.settings.commandTimeout);
-      timer.unref();
-    });
-    Promise.race([ping, timeout])
-      .then(async () => {
+    within(ping, this.settings.commandTimeout)
+      .then(async (answered) => {
+        if (!answered) return; // still degraded: probe again later
         this.degraded = false;
         await this.resync();
         if (!this.degraded) this.events?.recovered(Math.round(now() - this.degradedAt));
@@ -247,7 +243,6 @@ export class RedisLink {
         this.degraded = true;
       })
       .finally(() => {
-        clearTimeout(timer);
         this.probing = false;
         if (this.degraded) this.scheduleProbe();
       });
@@ -289,19 +284,28 @@ function unavailable(what: string, cause: unknown): BramaError {
   return new BramaError('BRAMA_STORE_UNAVAILABLE', `${what}: ${detail}`, { cause });
 }
 
-/** QUIT, or a hard disconnect when Redis does not answer in time. */
-async function quit(client: Redis | Cluster, ms: number): Promise<void> {
+/**
+ * Resolves `true` once `promise` settles (a rejection propagates), `false` if it has not after
+ * `ms`. The timer is unref'd and cleared either way, so waiting never keeps a process alive.
+ */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
     timer.unref();
   });
   try {
-    const result = await Promise.race([client.quit(), late]);
-    if (result === 'late') client.disconnect();
-  } catch {
-    client.disconnect();
+    return await Promise.race([promise.then(() => true), late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** QUIT, or a hard disconnect when Redis does not answer in time. */
+async function quit(client: Redis | Cluster, ms: number): Promise<void> {
+  try {
+    if (!(await within(client.quit(), ms))) client.disconnect();
+  } catch {
+    client.disconnect();
   }
 }

@@ -20,7 +20,7 @@ import type {
 } from '../store.js';
 import type { ChangeOrigin } from '../../events/types.js';
 import { RedisScripts, type ConnectionSeed } from './commands.js';
-import { RedisLink, type ClientFactory } from './link.js';
+import { RedisLink, within, type ClientFactory } from './link.js';
 import type { RedisStoreSettings } from './options.js';
 import type { ScriptReply, ScriptResult } from './reply.js';
 import {
@@ -250,7 +250,7 @@ export class RedisStore implements ConnectionStore {
     if (this.closed) return;
     this.closed = true;
     for (const entry of this.index.values()) if (entry.hold) clearTimeout(entry.hold);
-    await Promise.race([this.flush(), delay(this.settings.commandTimeout)]);
+    await within(this.flush(), this.settings.commandTimeout);
     this.index.clear();
     await this.link?.close();
   }
@@ -529,8 +529,4 @@ export class RedisStore implements ConnectionStore {
 
 function* mapIterator<T, U>(source: IterableIterator<T>, f: (t: T) => U): IterableIterator<U> {
   for (const item of source) yield f(item);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
