@@ -21,16 +21,24 @@ export function connect(url: string): Redis {
   return client;
 }
 
+/** Every key under `prefix`. */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', keyPattern(prefix), 'COUNT', 1000);
+    cursor = next;
+    found.push(...batch);
+  } while (cursor !== '0');
+  return found;
+}
+
 /** Deletes every key under `prefix`. */
 export async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = connect(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', keyPattern(prefix), 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    const keys = await keysUnder(redis, prefix);
+    if (keys.length > 0) await redis.del(...keys);
   } finally {
     await redis.quit();
   }
@@ -63,21 +71,8 @@ export class RedisFixture {
   }
 
   /** Every key under this fixture's prefix. */
-  async keys(): Promise<string[]> {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(
-        cursor,
-        'MATCH',
-        keyPattern(this.prefix),
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
-    return found;
+  keys(): Promise<string[]> {
+    return keysUnder(this.redis, this.prefix);
   }
 
   /** Deletes every key under the prefix and closes the clients. */
