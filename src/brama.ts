@@ -211,12 +211,7 @@ export class Brama {
   configure(target: unknown, options?: unknown): void {
     this.ensureOpen();
     if (typeof target === 'string') return this.configureConnection(target, options);
-    if (
-      typeof target !== 'object' ||
-      target === null ||
-      Array.isArray(target) ||
-      options !== undefined
-    ) {
+    if (typeof target !== 'object' || target === null || options !== undefined) {
       throw invalidArgument('configure arguments', '(options) or (identifier, options)', target);
     }
     const parsed = parseOptions(target, 'configure');

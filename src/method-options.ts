@@ -1,5 +1,6 @@
 import type { Metadata } from './core/record.js';
 import type { CircuitOptions } from './core/settings.js';
+import { unreadable } from './core/arguments.js';
 import { BramaError, invalidArgument, invalidOption } from './core/errors.js';
 
 /** Options that only name the connection. */
@@ -44,16 +45,33 @@ export function closedError(): BramaError {
 
 export function readMetadata(value: unknown): Metadata {
   if (value === undefined) return EMPTY_METADATA;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  let isArray = true;
+  try {
+    isArray = Array.isArray(value);
+  } catch {
+    // a revoked Proxy: rejected below
+  }
+  if (typeof value !== 'object' || value === null || isArray) {
     throw invalidOption('metadata', 'a plain object', value);
   }
-  return Object.freeze({ ...(value as Record<string, unknown>) });
+  try {
+    return Object.freeze({ ...(value as Record<string, unknown>) });
+  } catch (error) {
+    throw unreadable('option "metadata"', error);
+  }
 }
 
 const EMPTY_METADATA: Metadata = Object.freeze({});
 
 export function readReason(value: unknown): string | Error | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string' || value instanceof Error) return value;
+  if (typeof value === 'string') return value;
+  let isError = false;
+  try {
+    isError = value instanceof Error;
+  } catch {
+    // a revoked Proxy: rejected below
+  }
+  if (isError) return value as Error;
   throw invalidArgument('reason', 'a string, an Error, null or undefined', value);
 }

@@ -24,9 +24,11 @@ export function connectionName(identifier: string, scope: string | null): string
 }
 
 /**
- * Checks that `value` is an options object (or absent) holding only `allowed` keys and returns it
- * (an empty object when absent). Wrong type: `BRAMA_INVALID_ARGUMENT`; unknown key (a typo):
- * `BRAMA_INVALID_OPTION`, suggesting the closest allowed key.
+ * Checks that `value` is an options object (or absent) holding only `allowed` keys and returns a
+ * copy of it (an empty object when absent). Wrong type, or an object that throws while being
+ * read (a getter, a Proxy trap): `BRAMA_INVALID_ARGUMENT`; unknown key (a typo):
+ * `BRAMA_INVALID_OPTION`, suggesting the closest allowed key. Callers read only the copy, so an
+ * options object cannot throw later, or answer differently the second time it is read.
  */
 export function readOptions(
   value: unknown,
@@ -34,13 +36,51 @@ export function readOptions(
   allowed: ReadonlySet<string>,
 ): Readonly<Record<string, unknown>> {
   if (value === undefined || value === null) return EMPTY;
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (typeof value !== 'object' || isArray(value)) {
     throw invalidArgument(what, 'an object or undefined', value);
   }
-  for (const key in value) {
-    if (!allowed.has(key)) throw unknownOption(key, what, allowed);
+  const copy: Record<string, unknown> = {};
+  let unknown: string | null = null;
+  try {
+    for (const key in value) {
+      if (!allowed.has(key)) {
+        unknown = key;
+        break;
+      }
+      copy[key] = (value as Record<string, unknown>)[key];
+    }
+  } catch (error) {
+    throw unreadable(what, error);
   }
-  return value as Record<string, unknown>;
+  if (unknown !== null) throw unknownOption(unknown, what, allowed);
+  return copy;
+}
+
+/** An options object whose getter or Proxy trap threw while brama read it. */
+export function unreadable(what: string, error: unknown): BramaError {
+  return new BramaError(
+    'BRAMA_INVALID_ARGUMENT',
+    `Invalid ${what}: reading it threw ${safeText(error)}`,
+    { cause: error },
+  );
+}
+
+/** `String(value)` that never throws (a throwing `toString`, a revoked Proxy). */
+export function safeText(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+  } catch {
+    return describe(value);
+  }
+}
+
+/** `Array.isArray`, except that a revoked Proxy (which makes it throw) counts as an array. */
+function isArray(value: unknown): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return true;
+  }
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});

@@ -49,11 +49,17 @@ export function describe(value: unknown): string {
   }
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'function') {
+    try {
+      return `function ${value.name || '(anonymous)'}`;
+    } catch {
+      return 'function';
+    }
+  }
   if (typeof value === 'symbol') return value.toString();
   if (value === null || value === undefined || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `array(${value.length})`;
   try {
+    if (Array.isArray(value)) return `array(${value.length})`;
     const proto: unknown = Object.getPrototypeOf(value);
     const ctor =
       proto && typeof proto === 'object' && 'constructor' in proto

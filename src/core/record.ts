@@ -57,17 +57,26 @@ export function createRecord(
   };
 }
 
+/** The text kept for a reason that cannot be rendered (its `toString` or `message` throws). */
+export const UNPRINTABLE_REASON = '[reason could not be converted to text]';
+
 /**
  * The text kept as `lastFailureReason`: strings as they are, errors as `Name: message`, other
- * thrown values by their `message` or as a string (objects without one: `null`).
+ * thrown values by their `message` or as a string (objects without one: `null`). Never throws:
+ * a value whose conversion throws (a throwing `toString`, `name` or `message` getter, a revoked
+ * Proxy) is kept as {@link UNPRINTABLE_REASON}, so the outcome still counts like any other.
  */
 export function reasonText(reason: unknown): string | null {
   if (reason === undefined || reason === null) return null;
   if (typeof reason === 'string') return reason;
-  if (reason instanceof Error) return String(reason);
-  if (typeof reason === 'object') {
-    const message = (reason as { message?: unknown }).message;
-    return typeof message === 'string' ? message : null;
+  try {
+    if (reason instanceof Error) return String(reason);
+    if (typeof reason === 'object') {
+      const message = (reason as { message?: unknown }).message;
+      return typeof message === 'string' ? message : null;
+    }
+  } catch {
+    return UNPRINTABLE_REASON;
   }
   switch (typeof reason) {
     case 'number':

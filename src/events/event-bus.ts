@@ -24,8 +24,9 @@ export const warnListenerError: ListenerErrorHandler = (error, event) => {
 /**
  * Delivers events to subscribers in order, after the state they describe is committed. Events
  * raised while listeners run (a listener that reports an outcome) are queued behind the current
- * one, so every listener sees one global order. A throwing listener is reported to
- * `onListenerError` and never reaches the code that caused the event.
+ * one, so every listener sees one global order. A throwing listener, or an async one whose
+ * promise rejects, is reported to `onListenerError` and never reaches the code that caused the
+ * event (nor the process as an unhandled rejection).
  */
 export class EventBus {
   onListenerError: ListenerErrorHandler = warnListenerError;
@@ -90,11 +91,22 @@ export class EventBus {
       if (!matchesStructure(filter, event)) continue;
       try {
         if (filter.predicate !== null && !filter.predicate(event)) continue;
-        handler(event);
+        const returned: unknown = handler(event);
+        // An async listener fails by rejecting: route that like a throw, never to the process.
+        if (returned !== undefined) this.watch(returned, event);
       } catch (error) {
         this.report(error, event);
       }
     }
+  }
+
+  /** Reports a rejection of the promise (or thenable) a listener returned. */
+  private watch(returned: unknown, event: BramaEvent): void {
+    if ((typeof returned !== 'object' && typeof returned !== 'function') || returned === null)
+      return;
+    const then: unknown = (returned as { then?: unknown }).then;
+    if (typeof then !== 'function') return;
+    Reflect.apply(then, returned, [undefined, (error: unknown) => this.report(error, event)]);
   }
 
   private report(error: unknown, event: BramaEvent): void {

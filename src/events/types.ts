@@ -85,7 +85,10 @@ export interface EventFilter {
   filter?: ((event: BramaEvent) => boolean) | undefined;
 }
 
-/** A listener for brama events. */
+/**
+ * A listener for brama events. It may be async: a returned promise that rejects is reported to
+ * `onListenerError` like a throw.
+ */
 export type EventHandler = (event: BramaEvent) => void;
 
 /** Handle returned by `subscribe`. */
@@ -94,5 +97,5 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
-/** Called when a listener throws; by default a process warning is emitted. */
+/** Called when a listener throws or its promise rejects; by default a process warning is emitted. */
 export type ListenerErrorHandler = (error: unknown, event: BramaEvent) => void;

@@ -58,6 +58,9 @@ export interface ParsedCall {
   readonly timeout: number | null;
 }
 
+/** The longest delay a Node.js timer honours. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const CALL_KEYS: ReadonlySet<string> = new Set([
   'scope',
   'metadata',
@@ -99,9 +102,10 @@ export function parseCallOptions(input: unknown, what: string): ParsedCall {
   const timeout = o.timeout;
   if (
     timeout !== undefined &&
-    (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)
+    (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMER_MS))
   ) {
-    throw invalidOption('timeout', 'a finite number of ms > 0', timeout);
+    // Node fires a timer above 2^31 - 1 ms after 1 ms: such a timeout would fail every call.
+    throw invalidOption('timeout', `a number of ms > 0 and <= ${MAX_TIMER_MS}`, timeout);
   }
   return Object.freeze({
     scope,

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { isBramaError } from '../../core/errors.js';
 import { createRedisStore } from '../../redis.js';
-import { parseRedisStoreOptions } from './options.js';
+import { parseRedisStoreOptions, redactUrl } from './options.js';
 
 function codeAndMessage(f: () => unknown): { code: string | undefined; message: string } {
   try {
@@ -34,6 +34,14 @@ describe('createRedisStore options', () => {
     [{ url, commandTimeout: '100' }, 'commandTimeout'],
     [{ url, recoveryInterval: Number.NaN }, 'recoveryInterval'],
     [{ url, degradedPolicy: 'ignore' }, 'degradedPolicy'],
+    [{ url, commandTimeout: 2 ** 31 }, 'commandTimeout'],
+    [{ url, recoveryInterval: 3e9 }, 'recoveryInterval'],
+    [{ url: '127.0.0.1:6379' }, 'url'],
+    [{ url: 'localhost' }, 'url'],
+    [{ url: 'http://127.0.0.1:6379' }, 'url'],
+    [{ url: 'redis://' }, 'url'],
+    [{ url: 'redis://127.0.0.1:99999' }, 'url'],
+    [{ url: 'redis://127.0.0.1:6379/db' }, 'url'],
   ])('rejects %o, naming "%s"', (options, name) => {
     const { code, message } = codeAndMessage(() => createRedisStore(options as never));
     expect(code).toBe('BRAMA_INVALID_OPTION');
@@ -46,6 +54,40 @@ describe('createRedisStore options', () => {
     );
     expect(code).toBe('BRAMA_INVALID_OPTION');
     expect(message).toContain('did you mean "commandTimeout"?');
+  });
+
+  it('accepts the largest timer a Node.js timer honours', () => {
+    expect(
+      parseRedisStoreOptions({ url, commandTimeout: 2 ** 31 - 1, recoveryInterval: 2 ** 31 - 1 }),
+    ).toMatchObject({ commandTimeout: 2 ** 31 - 1, recoveryInterval: 2 ** 31 - 1 });
+  });
+
+  it('accepts redis: and rediss: URLs with credentials, port and database', () => {
+    for (const good of ['redis://u:pw@h:1/2', 'rediss://h', 'redis://[::1]:6379/3', url]) {
+      expect(parseRedisStoreOptions({ url: good }).url).toBe(good);
+    }
+  });
+
+  it('never shows a password in the message about a bad URL', () => {
+    const { message } = codeAndMessage(() =>
+      createRedisStore({ url: 'http://admin:s3cret@redis.internal:6379' }),
+    );
+    expect(message).not.toContain('s3cret');
+    expect(message).toContain('redis.internal');
+    expect(redactUrl('redis://admin:s3cret@h:1/0')).toBe('redis://admin:***@h:1/0');
+    expect(redactUrl('not a url //user:s3cret@x')).not.toContain('s3cret');
+    expect(redactUrl(url)).toBe(url);
+  });
+
+  it('an options object that throws while read is a BramaError', () => {
+    const hostile = {
+      get url(): string {
+        throw new Error('getter');
+      },
+    };
+    expect(codeAndMessage(() => createRedisStore(hostile as never)).code).toBe(
+      'BRAMA_INVALID_ARGUMENT',
+    );
   });
 
   it('has documented defaults', () => {

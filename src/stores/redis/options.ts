@@ -81,12 +81,70 @@ function isClient(value: unknown): value is Redis | Cluster {
   );
 }
 
-function duration(name: string, value: unknown, fallback: number, min: number): number {
+/** The longest delay a Node.js timer honours (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function duration(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw invalidOption(name, `an integer >= ${min} (ms)`, value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw invalidOption(name, `an integer ${range} (ms)`, value);
   }
   return value;
+}
+
+/**
+ * A URL with its password (and a user name given with one) replaced by `***`, for messages and
+ * warnings: connection strings often carry credentials.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not parseable: hide anything between "//" and "@" that could be a secret.
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}
+
+/**
+ * Checks a Redis URL: `redis://` or `rediss://`, a host, an optional port and database number.
+ * Throws `BRAMA_INVALID_OPTION` naming the (redacted) URL: ioredis would otherwise take a URL
+ * without a scheme for a Unix socket path and fail later, looking like an outage.
+ */
+function checkUrl(url: unknown): void {
+  const expected = 'a Redis URL such as "redis://host:6379/0" (scheme redis: or rediss:)';
+  if (typeof url !== 'string' || url === '') throw invalidOption('url', expected, url);
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  const problem =
+    parsed === null
+      ? 'it does not parse as a URL'
+      : parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:'
+        ? `its scheme is "${parsed.protocol}"`
+        : parsed.hostname === ''
+          ? 'it has no host'
+          : !/^(\/\d*)?$/.test(parsed.pathname)
+            ? `its path "${parsed.pathname}" is not a database number`
+            : null;
+  if (problem !== null) {
+    throw new BramaError(
+      'BRAMA_INVALID_OPTION',
+      `Invalid option "url": expected ${expected}, received ${JSON.stringify(redactUrl(url))} (${problem})`,
+    );
+  }
 }
 
 /** Validates the options of `createRedisStore`; throws `BRAMA_INVALID_OPTION`. */
@@ -103,9 +161,7 @@ export function parseRedisStoreOptions(options: unknown): RedisStoreSettings {
   if (client !== undefined && !isClient(client)) {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', client);
   }
-  if (url !== undefined && (typeof url !== 'string' || url === '')) {
-    throw invalidOption('url', 'a non-empty Redis URL string', url);
-  }
+  if (url !== undefined) checkUrl(url);
   if ((client === undefined) === (url === undefined)) {
     throw invalidOption('client', 'exactly one of "client" and "url"', client);
   }
@@ -115,11 +171,11 @@ export function parseRedisStoreOptions(options: unknown): RedisStoreSettings {
   }
   return Object.freeze({
     client: client,
-    url: url,
+    url: url as string | undefined,
     prefix: o.prefix === undefined ? 'brama' : checkPrefix(o.prefix),
     keyTtl: duration('keyTtl', o.keyTtl, 86_400_000, 0),
-    commandTimeout: duration('commandTimeout', o.commandTimeout, 1000, 1),
+    commandTimeout: duration('commandTimeout', o.commandTimeout, 1000, 1, MAX_TIMER_MS),
     degradedPolicy: policy as DegradedPolicy,
-    recoveryInterval: duration('recoveryInterval', o.recoveryInterval, 1000, 1),
+    recoveryInterval: duration('recoveryInterval', o.recoveryInterval, 1000, 1, MAX_TIMER_MS),
   });
 }
