@@ -1,10 +1,13 @@
 /**
- * A throwaway `redis-server` child process for fault tests: no persistence, bound to 127.0.0.1
- * on a free port, that a test can kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT) and restart
- * empty on the same port. Test-only.
+ * A throwaway `redis-server` child process for fault tests: bound to 127.0.0.1 on a free port,
+ * that a test can kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT) and restart on the same port:
+ * empty by default (no persistence), or from the last SAVE when given a `dir`. Test-only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve as absolutePath } from 'node:path';
 
 /** How long a server may take to answer its first PING. */
 const START_TIMEOUT_MS = 5_000;
@@ -13,12 +16,31 @@ const LOG_LIMIT = 4_000;
 
 /** Every server still running, killed when this process exits in any way. */
 const running = new Set<ChildProcess>();
+/** Every directory made by `RedisServer.tempDir()`, removed (after the kills) at exit. */
+const tempDirs = new Set<string>();
 process.once('exit', () => {
   for (const child of running) {
     child.kill('SIGCONT');
     child.kill('SIGKILL');
   }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** How to run a server besides its port. */
+export interface RedisServerOptions {
+  /**
+   * A working directory for persistence (`--dir`, `--dbfilename dump.rdb`): the server loads
+   * `dump.rdb` from it at start when present, and SAVE writes it. No automatic snapshots either
+   * way. Without `dir`, Redis uses this process's working directory: a SAVE there would write
+   * (and a restart load) a `dump.rdb` in the repository, so tests that SAVE pass a `dir`.
+   */
+  readonly dir?: string;
+  /**
+   * Extra command-line arguments, passed after the defaults so they can override them.
+   * @example ['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru']
+   */
+  readonly args?: readonly string[];
+}
 
 /** A port nobody listens on right now (listen on port 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -45,6 +67,8 @@ export class RedisServer {
 
   private constructor(
     readonly port: number,
+    /** The options it was started with (a restart reuses them). */
+    readonly options: RedisServerOptions,
     private readonly child: ChildProcess,
   ) {
     running.add(child);
@@ -84,14 +108,19 @@ export class RedisServer {
 
   /**
    * Starts `redis-server` on `port` (a free one when omitted; retried on another free port if
-   * that one was taken meanwhile) and resolves once it answers PING. Rejects with the server's
-   * output when it cannot start.
+   * that one was taken meanwhile) and resolves once it answers PING (after loading `dump.rdb`
+   * when `options.dir` has one). Rejects with the server's output when it cannot start.
    */
-  static async start(port?: number): Promise<RedisServer> {
+  static async start(port?: number, options: RedisServerOptions = {}): Promise<RedisServer> {
+    // A copy, so that a restart uses what this start used even if the caller's object changes.
+    const frozen: RedisServerOptions = Object.freeze({
+      ...options,
+      ...(options.args === undefined ? {} : { args: Object.freeze([...options.args]) }),
+    });
     for (let attempt = 1; ; attempt++) {
       const chosen = port ?? (await freePort());
       try {
-        return await RedisServer.startOn(chosen);
+        return await RedisServer.startOn(chosen, frozen);
       } catch (error) {
         // Only a port picked here can be swapped for another; a given one (a restart) cannot.
         if (port !== undefined || attempt >= 3 || !/already in use/i.test(String(error)))
@@ -100,13 +129,25 @@ export class RedisServer {
     }
   }
 
-  private static async startOn(port: number): Promise<RedisServer> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const server = new RedisServer(port, child);
+  /**
+   * Creates a fresh directory under the OS temp dir for `options.dir`; it is removed when this
+   * process exits (a test may remove it earlier, once its servers are killed).
+   */
+  static tempDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'brama-redis-'));
+    tempDirs.add(dir);
+    return dir;
+  }
+
+  private static async startOn(port: number, options: RedisServerOptions): Promise<RedisServer> {
+    const args = ['--port', String(port), '--bind', '127.0.0.1'];
+    args.push('--save', '', '--appendonly', 'no');
+    // With AOF off, a server loads the RDB file of its --dir at start: a restart from a snapshot.
+    if (options.dir !== undefined)
+      args.push('--dir', absolutePath(options.dir), '--dbfilename', 'dump.rdb');
+    args.push(...(options.args ?? []));
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = new RedisServer(port, options, child);
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (!server.alive) throw server.failure('exited before answering PING');
@@ -154,6 +195,15 @@ export class RedisServer {
       this.child.kill('SIGKILL');
     }
     await this.exited;
+  }
+
+  /**
+   * SIGKILLs this server and starts a new one on the same port with the same options: empty, or
+   * with `dir`, holding what the last SAVE wrote. This instance stays dead; use the one returned.
+   */
+  async restart(): Promise<RedisServer> {
+    await this.kill();
+    return RedisServer.start(this.port, this.options);
   }
 }
 
