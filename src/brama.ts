@@ -1,6 +1,6 @@
 import { checkIdentifier, connectionName, normalizeScope, readOptions } from './core/arguments.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { BramaError, invalidArgument } from './core/errors.js';
+import { BramaError, invalidArgument, storeUnavailable } from './core/errors.js';
 import { createRecord, type ConnectionRecord } from './core/record.js';
 import {
   CIRCUIT_OPTION_KEYS,
@@ -266,8 +266,14 @@ export class Brama {
     };
   }
 
-  /** Subscribes to events (§4); the filter's keys are ANDed. */
-  subscribe(handler: EventHandler, filter?: EventFilter): Subscription {
+  /**
+   * Subscribes to events; the filter's keys are ANDed. With `events: [...]`, the handler sees
+   * only those event types.
+   */
+  subscribe<K extends BramaEventType = BramaEventType>(
+    handler: EventHandler<K>,
+    filter?: EventFilter<K>,
+  ): Subscription {
     this.ensureOpen();
     return this.bus.subscribe(handler, filter);
   }
@@ -451,7 +457,7 @@ export class Brama {
     const now = this.clock.now();
     if (isDegraded) {
       if (this.bus.wants('store_degraded'))
-        this.send('store_degraded', null, now, { error: detail });
+        this.send('store_degraded', null, now, { error: storeUnavailable(detail) });
     } else if (this.bus.wants('store_recovered')) {
       this.send('store_recovered', null, now, {
         downtimeMs: typeof detail === 'number' ? detail : 0,

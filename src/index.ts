@@ -9,7 +9,7 @@ export {
   type ScopeOptions,
 } from './brama.js';
 export type { BramaOptions, GlobalConfigureOptions } from './options.js';
-export { BramaError, isBramaError, type BramaErrorCode } from './core/errors.js';
+export { BramaError, isBramaError, type BramaErrorCode, type BramaErrorOf } from './core/errors.js';
 export { CircuitOpenError } from './core/circuit-open-error.js';
 export { systemClock, type Clock } from './core/clock.js';
 export type { CircuitState, Circuit } from './core/state.js';
@@ -26,6 +26,7 @@ export {
   type EventFilter,
   type EventHandler,
   type ListenerErrorHandler,
+  type StoreDegradedData,
   type Subscription,
   type TransitionCause,
   type TransitionData,
@@ -36,6 +37,7 @@ export type {
   ConnectionStore,
   ManualAction,
   Outcome,
+  RemovalCause,
   StoreHost,
 } from './stores/store.js';
 export type { CallOptions, Classification } from './wrap/call-options.js';

@@ -3,6 +3,8 @@ import type { CircuitState } from './state.js';
 
 /** Thrown (or passed to a fallback) when a call is refused because its circuit is open. */
 export class CircuitOpenError extends BramaError {
+  /** Always `BRAMA_CIRCUIT_OPEN`. */
+  declare readonly code: 'BRAMA_CIRCUIT_OPEN';
   /** The refused connection's identifier. */
   readonly identifier: string;
   /** The refused connection's scope, `null` when it has none. */

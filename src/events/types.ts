@@ -1,7 +1,8 @@
+import type { BramaError } from '../core/errors.js';
 import type { CircuitState } from '../core/state.js';
 import type { ConnectionStatus } from '../core/status.js';
 
-/** Where a change was decided: in this process, or in another process of the fleet (§7). */
+/** Where a change was decided: in this process, or in another process of the fleet (fleet mode). */
 export type ChangeOrigin = 'local' | 'remote';
 
 /**
@@ -22,6 +23,15 @@ export interface TransitionData {
   readonly origin: ChangeOrigin;
 }
 
+/** Data of `store_degraded`. */
+export interface StoreDegradedData {
+  /**
+   * Why the store works on local state: a `BramaError` with code `BRAMA_STORE_UNAVAILABLE`,
+   * whose `cause` is the backend's own error when there is one.
+   */
+  readonly error: BramaError;
+}
+
 /** The `data` of each event type. */
 export interface BramaEventDataMap {
   registration: { readonly status: ConnectionStatus };
@@ -35,26 +45,31 @@ export interface BramaEventDataMap {
   circuit_closed: TransitionData;
   circuit_reset: TransitionData;
   cleanup: { readonly removed: number };
-  store_degraded: { readonly error: unknown };
+  store_degraded: StoreDegradedData;
   store_recovered: { readonly downtimeMs: number };
 }
 
 /** Every event type. */
 export type BramaEventType = keyof BramaEventDataMap;
 
-/** An event of type `K`: `{ type, timestamp, identifier, scope, data }`. */
-export type BramaEventOf<K extends BramaEventType> = {
-  readonly type: K;
-  /** Epoch ms, from the registry's clock. */
-  readonly timestamp: number;
-  /** The connection, or `null` for registry-wide events (`cleanup`, `store_*`). */
-  readonly identifier: string | null;
-  readonly scope: string | null;
-  readonly data: BramaEventDataMap[K];
-};
+/**
+ * An event of type `K`: `{ type, timestamp, identifier, scope, data }`. For a union of types,
+ * the union of their events (narrowed by checking `type`).
+ */
+export type BramaEventOf<K extends BramaEventType> = K extends BramaEventType
+  ? {
+      readonly type: K;
+      /** Epoch ms, from the registry's clock. */
+      readonly timestamp: number;
+      /** The connection, or `null` for registry-wide events (`cleanup`, `store_*`). */
+      readonly identifier: string | null;
+      readonly scope: string | null;
+      readonly data: BramaEventDataMap[K];
+    }
+  : never;
 
 /** Any brama event (a union discriminated by `type`). */
-export type BramaEvent = { [K in BramaEventType]: BramaEventOf<K> }[BramaEventType];
+export type BramaEvent = BramaEventOf<BramaEventType>;
 
 /** Every event type, in a stable order. */
 export const EVENT_TYPES: readonly BramaEventType[] = Object.freeze([
@@ -73,23 +88,29 @@ export const EVENT_TYPES: readonly BramaEventType[] = Object.freeze([
   'store_recovered',
 ]);
 
-/** Which events a subscriber receives; every key is optional and they are ANDed. */
-export interface EventFilter {
+/**
+ * Which events a subscriber receives; every key is optional and they are ANDed. With `events`,
+ * `K` is those types, and the handler and `filter` see only their events.
+ * @example { events: ['circuit_opened', 'circuit_closed'], scope: 'billing' }
+ */
+export interface EventFilter<K extends BramaEventType = BramaEventType> {
   /** Only these types. */
-  events?: readonly BramaEventType[] | undefined;
+  events?: readonly K[] | undefined;
   /** Only events of this connection identifier. */
   identifier?: string | undefined;
   /** Only events of connections in this scope (`null`: connections without a scope). */
   scope?: string | null | undefined;
   /** Only events for which this predicate returns true. */
-  filter?: ((event: BramaEvent) => boolean) | undefined;
+  filter?: ((event: BramaEventOf<K>) => boolean) | undefined;
 }
 
 /**
- * A listener for brama events. It may be async: a returned promise that rejects is reported to
+ * A listener for brama events (of the types `K`; by default, of every type). It may be async: a returned promise that rejects is reported to
  * `onListenerError` like a throw.
  */
-export type EventHandler = (event: BramaEvent) => void;
+export type EventHandler<K extends BramaEventType = BramaEventType> = (
+  event: BramaEventOf<K>,
+) => void;
 
 /** Handle returned by `subscribe`. */
 export interface Subscription {

@@ -1,8 +1,9 @@
-import { Brama, type ScopeOptions } from '../brama.js';
+import type { Brama, ScopeOptions } from '../brama.js';
 import { normalizeScope, readOptions } from '../core/arguments.js';
 import { describe, invalidArgument } from '../core/errors.js';
 import type { CircuitState } from '../core/state.js';
 import { INTERNALS } from '../internals.js';
+import { isBrama } from '../is-brama.js';
 
 /** Options of {@link addFailures}. */
 export interface FailureSimulationOptions extends ScopeOptions {
@@ -12,9 +13,12 @@ export interface FailureSimulationOptions extends ScopeOptions {
 
 const SCOPE_ONLY: ReadonlySet<string> = new Set(['scope']);
 
-/** Throws `BRAMA_INVALID_ARGUMENT` unless `value` is a `Brama` registry. */
+/**
+ * Throws `BRAMA_INVALID_ARGUMENT` unless `value` is a `Brama` registry (from either build of
+ * brama: an instance made through `require('brama')` is accepted by `import`ed helpers).
+ */
 export function checkBrama(value: unknown): asserts value is Brama {
-  if (!(value instanceof Brama)) throw invalidArgument('brama', 'a Brama instance', value);
+  if (!isBrama(value)) throw invalidArgument('brama', 'a Brama instance', value);
 }
 
 const FORCEABLE: ReadonlySet<string> = new Set(['closed', 'open', 'half_open']);

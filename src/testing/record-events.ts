@@ -16,14 +16,17 @@ export interface WaitForOptions {
   timeoutMs?: number | undefined;
 }
 
-/** What {@link recordEvents} returns. */
-export interface EventRecorder {
+/**
+ * What {@link recordEvents} returns. `K`: the event types it records (those of the filter's
+ * `events`, by default every type).
+ */
+export interface EventRecorder<K extends BramaEventType = BramaEventType> {
   /** Every event recorded so far, oldest first (the same array for the recorder's lifetime). */
-  readonly events: BramaEvent[];
+  readonly events: BramaEventOf<K>[];
   /** Empties `events`. */
   clear(): void;
   /** The earliest recorded event of `type`, or the next one to arrive. */
-  waitFor<K extends BramaEventType>(type: K, options?: WaitForOptions): Promise<BramaEventOf<K>>;
+  waitFor<T extends K>(type: T, options?: WaitForOptions): Promise<BramaEventOf<T>>;
   /** Stops recording (pending `waitFor`s still time out). */
   stop(): void;
 }
@@ -37,10 +40,16 @@ const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
 const WAIT_KEYS: ReadonlySet<string> = new Set(['timeoutMs']);
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** Records a registry's events (optionally filtered, as `subscribe` filters). */
-export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder {
+/**
+ * Records a registry's events (optionally filtered, as `subscribe` filters; with `events`, the
+ * recorder's types narrow to those).
+ */
+export function recordEvents<K extends BramaEventType = BramaEventType>(
+  brama: Brama,
+  filter?: EventFilter<K>,
+): EventRecorder<K> {
   checkBrama(brama);
-  const events: BramaEvent[] = [];
+  const events: BramaEventOf<K>[] = [];
   let waiters: Waiter[] = [];
   const subscription = brama.subscribe((event) => {
     events.push(event);
@@ -56,7 +65,7 @@ export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder 
       events.length = 0;
     },
     stop: () => subscription.unsubscribe(),
-    waitFor: <K extends BramaEventType>(type: K, options?: WaitForOptions) => {
+    waitFor: <T extends K>(type: T, options?: WaitForOptions) => {
       if (typeof type !== 'string' || !KNOWN.has(type)) {
         return Promise.reject(invalidArgument('event type', EVENT_TYPES.join(', '), type));
       }
@@ -77,13 +86,13 @@ export function recordEvents(brama: Brama, filter?: EventFilter): EventRecorder 
         );
       }
       const seen = events.find((e) => e.type === type);
-      if (seen) return Promise.resolve(seen as BramaEventOf<K>);
-      return new Promise<BramaEventOf<K>>((resolve, reject) => {
+      if (seen) return Promise.resolve(seen as BramaEventOf<T>);
+      return new Promise<BramaEventOf<T>>((resolve, reject) => {
         const waiter: Waiter = {
           type,
           resolve: (event) => {
             clearTimeout(timer);
-            resolve(event as BramaEventOf<K>);
+            resolve(event as BramaEventOf<T>);
           },
         };
         const timer = setTimeout(() => {

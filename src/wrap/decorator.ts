@@ -1,7 +1,8 @@
-import { Brama } from '../brama.js';
+import type { Brama } from '../brama.js';
 import { checkIdentifier } from '../core/arguments.js';
 import { invalidArgument } from '../core/errors.js';
 import type { CircuitOpenError } from '../core/circuit-open-error.js';
+import { isBrama } from '../is-brama.js';
 import type { CallOptions, Classification } from './call-options.js';
 
 /** Options of {@link circuitBreaker}: the connection and the options of `brama.wrap`. */
@@ -48,7 +49,8 @@ export function circuitBreaker<R = unknown>(
   brama: Brama,
   opts: CircuitBreakerOptions<R>,
 ): MethodBreaker {
-  if (!(brama instanceof Brama)) throw invalidArgument('brama', 'a Brama instance', brama);
+  // A brand check, not `instanceof`: a registry from the other build (CommonJS or ESM) works too.
+  if (!isBrama(brama)) throw invalidArgument('brama', 'a Brama instance', brama);
   if (typeof opts !== 'object' || opts === null) {
     throw invalidArgument('circuitBreaker options', 'an object with an identifier', opts);
   }
