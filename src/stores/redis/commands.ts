@@ -3,20 +3,24 @@
  * `defineCommand`, which sends EVALSHA and falls back to EVAL when Redis answers NOSCRIPT (after
  * a restart or SCRIPT FLUSH). Only types are imported from ioredis: it is an optional peer.
  */
+import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
 import type { CircuitOptions, CircuitSettings } from '../../core/settings.js';
 import type { ManualAction, Outcome } from '../store.js';
 import { changesChannel, checkPrefix, connectionKeys, type ConnectionKeys } from './keys.js';
-import { decodeDeleted, decodeReply, type ScriptReply } from './reply.js';
+import { decodeFound, decodeReply, type ScriptReply } from './reply.js';
 import { ACQUIRE_TRIAL_LUA } from './scripts/acquire-trial.js';
 import { ACT_LUA } from './scripts/act.js';
 import { CONFIGURE_LUA } from './scripts/configure.js';
 import { DELETE_LUA } from './scripts/delete.js';
 import { READ_LUA } from './scripts/read.js';
 import { REGISTER_LUA } from './scripts/register.js';
+import { REFRESH_LUA } from './scripts/refresh.js';
 import { REPORT_LUA } from './scripts/report.js';
+import { SYNC_LUA } from './scripts/sync.js';
+import { TOUCH_TRIAL_LUA } from './scripts/touch-trial.js';
 
 /** A client brama can run its scripts on. */
 export type RedisClient = Redis | Cluster;
@@ -33,13 +37,22 @@ export interface RedisScriptsOptions {
   readonly prefix: string;
   /** Keys expire this many ms after the connection's last activity (0: never). */
   readonly ttlMs: number;
-  /** Names this process in the changes the scripts announce (so it can skip its own). */
+  /**
+   * Names this process in the changes the scripts announce (so it can skip its own) and in the
+   * sequence numbers that make commands count once. @default a random UUID
+   */
   readonly source?: string | undefined;
+  /**
+   * A report that changes no state announces the connection when its last announcement is at
+   * least this old (ms). @default 250
+   */
+  readonly announceEvery?: number | undefined;
 }
 
 /**
- * What a process knew about a connection before Redis lost its keys, in Redis server time:
- * `register` recreates the connection from it instead of starting over at `'unknown'`.
+ * What a process knew about a connection, in Redis server time: `sync` rebuilds a connection
+ * Redis has lost from it instead of starting over at `'unknown'`. The totals are those last seen
+ * in Redis (outcomes counted while degraded travel in a {@link ConnectionDelta}).
  */
 export interface ConnectionSeed {
   readonly state: string;
@@ -55,15 +68,30 @@ export interface ConnectionSeed {
   readonly lastSuccessTime: number | null;
 }
 
+/** Outcomes a process counted while it could not reach Redis (times in server time). */
+export interface ConnectionDelta {
+  readonly successes: number;
+  readonly failures: number;
+  readonly lastFailureTime: number | null;
+  readonly lastFailureReason: string | null;
+  readonly lastSuccessTime: number | null;
+}
+
+/** How a report applies: fully, or (an outcome replayed after an outage) to the totals only. */
+export type ReportMode = 'apply' | 'totals';
+
 /** ioredis command names: versioned, so two brama versions on one client cannot mix scripts. */
 const COMMANDS = {
-  register: ['bramaV1Register', REGISTER_LUA],
-  report: ['bramaV1Report', REPORT_LUA],
-  acquireTrial: ['bramaV1AcquireTrial', ACQUIRE_TRIAL_LUA],
-  act: ['bramaV1Act', ACT_LUA],
-  configure: ['bramaV1Configure', CONFIGURE_LUA],
-  read: ['bramaV1Read', READ_LUA],
-  delete: ['bramaV1Delete', DELETE_LUA],
+  register: ['bramaV2Register', REGISTER_LUA],
+  report: ['bramaV2Report', REPORT_LUA],
+  acquireTrial: ['bramaV2AcquireTrial', ACQUIRE_TRIAL_LUA],
+  act: ['bramaV2Act', ACT_LUA],
+  configure: ['bramaV2Configure', CONFIGURE_LUA],
+  read: ['bramaV2Read', READ_LUA],
+  delete: ['bramaV2Delete', DELETE_LUA],
+  sync: ['bramaV2Sync', SYNC_LUA],
+  refresh: ['bramaV2Refresh', REFRESH_LUA],
+  touchTrial: ['bramaV2TouchTrial', TOUCH_TRIAL_LUA],
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -101,6 +129,7 @@ export class RedisScripts {
   private readonly ttl: string;
   private readonly channel: string;
   private readonly source: string;
+  private readonly announceEvery: number;
   /** Keys by connection (the store passes its records): escaping them once, not per call. */
   private readonly keys = new WeakMap<ConnectionRef, ConnectionKeys>();
 
@@ -117,27 +146,41 @@ export class RedisScripts {
     }
     this.ttl = String(options.ttlMs);
     this.channel = changesChannel(this.prefix);
-    this.source = options.source ?? '';
+    this.source = options.source ?? randomUUID();
+    this.announceEvery = options.announceEvery ?? 250;
     for (const [name, lua] of Object.values(COMMANDS)) {
-      client.defineCommand(name, { lua, numberOfKeys: 2 });
+      client.defineCommand(name, { lua, numberOfKeys: 3 });
     }
   }
 
+  /** Creates the connection in `'unknown'`, or adopts the existing one without changing it. */
+  register(ref: ConnectionRef, options: CircuitOptions, metadata: Metadata): Promise<ScriptReply> {
+    return this.run('register', ref, null, [
+      this.ttl,
+      JSON.stringify(options),
+      jsonObject(metadata),
+    ]);
+  }
+
   /**
-   * Creates the connection (from `seed` when given), or adopts the existing one without
-   * changing its state.
+   * After an outage, or when Redis answered that it does not hold the connection: rebuilds it
+   * from `seed` if Redis lost it (merging seeds while it is being rebuilt) and adds `delta`,
+   * the outcomes counted meanwhile. `seq` makes it count once (scripts/sync.ts).
    */
-  register(
+  sync(
     ref: ConnectionRef,
     options: CircuitOptions,
     metadata: Metadata,
-    seed: ConnectionSeed | null = null,
+    seed: ConnectionSeed | null,
+    delta: ConnectionDelta | null,
+    seq: number | null,
   ): Promise<ScriptReply> {
-    return this.run('register', ref, [
+    return this.run('sync', ref, seq, [
       this.ttl,
       JSON.stringify(options),
       jsonObject(metadata),
       seed === null ? '' : JSON.stringify(seed),
+      delta === null ? '' : JSON.stringify(delta),
     ]);
   }
 
@@ -146,8 +189,9 @@ export class RedisScripts {
     ref: ConnectionRef,
     options: CircuitOptions,
     metadata: Metadata | null,
+    seq: number | null = null,
   ): Promise<ScriptReply> {
-    return this.run('configure', ref, [
+    return this.run('configure', ref, seq, [
       this.ttl,
       JSON.stringify(options),
       metadata === null ? '' : jsonObject(metadata),
@@ -156,7 +200,8 @@ export class RedisScripts {
 
   /**
    * Applies an outcome; `token` releases that half-open trial lease; `fence` is the generation
-   * the call was admitted in (a result from an older one is counted but changes no state).
+   * the trial was admitted in (its result cannot decide a later half-open period); `seq` makes
+   * a resend count once; `mode: 'totals'` counts it without moving the state.
    */
   report(
     ref: ConnectionRef,
@@ -165,21 +210,44 @@ export class RedisScripts {
     reason: string | null,
     token: string | null,
     fence: number | null = null,
+    seq: number | null = null,
+    mode: ReportMode = 'apply',
   ): Promise<ScriptReply> {
-    return this.run('report', ref, [
+    return this.run('report', ref, seq, [
       this.ttl,
       ...settingsArgs(settings),
       outcome,
       reason === null ? '' : `=${reason}`,
       token ?? '',
       fence === null ? '' : String(fence),
+      mode === 'totals' ? 'totals' : '',
+      String(this.announceEvery),
     ]);
   }
 
-  /** May a call go ahead? In half-open, leases `token` as a trial when a slot is free. */
-  acquireTrial(ref: ConnectionRef, settings: CircuitSettings, token: string): Promise<ScriptReply> {
+  /**
+   * May a call go ahead? In half-open, leases `token` as a trial when a slot is free; the lease
+   * lives `holdMs` + probeTimeout (see {@link touchTrial}).
+   */
+  acquireTrial(
+    ref: ConnectionRef,
+    settings: CircuitSettings,
+    token: string,
+    holdMs = 0,
+  ): Promise<ScriptReply> {
     if (token === '') throw new BramaError('BRAMA_INVALID_ARGUMENT', 'A lease token is empty');
-    return this.run('acquireTrial', ref, [this.ttl, ...settingsArgs(settings), token]);
+    return this.run('acquireTrial', ref, null, [
+      this.ttl,
+      ...settingsArgs(settings),
+      token,
+      String(holdMs),
+    ]);
+  }
+
+  /** A call took the leased slot `token`: it lapses `probeTimeout` ms from now. */
+  async touchTrial(ref: ConnectionRef, token: string, probeTimeout: number): Promise<boolean> {
+    const reply = await this.call('touchTrial', ref, [token, String(probeTimeout)]);
+    return decodeFound(reply).found;
   }
 
   /** Applies a manual action; `expiry` (ms) only for `'open'`, this opening only. */
@@ -189,8 +257,9 @@ export class RedisScripts {
     action: ManualAction,
     expiry: number | null,
     reason: string | null = null,
+    seq: number | null = null,
   ): Promise<ScriptReply> {
-    return this.run('act', ref, [
+    return this.run('act', ref, seq, [
       this.ttl,
       ...settingsArgs(settings),
       action,
@@ -201,24 +270,44 @@ export class RedisScripts {
 
   /** The connection's settled state (reading is not activity). */
   read(ref: ConnectionRef): Promise<ScriptReply> {
-    return this.run('read', ref, [this.ttl]);
+    return this.run('read', ref, null, [this.ttl]);
+  }
+
+  /** Announces the connection's state if it changed since its last announcement. */
+  refresh(ref: ConnectionRef): Promise<ScriptReply> {
+    return this.run('refresh', ref, null, [this.ttl]);
   }
 
   /** Removes the connection's keys; resolves whether it existed. */
   async delete(ref: ConnectionRef): Promise<boolean> {
-    return decodeDeleted(await this.call('delete', ref, [])).found;
+    return decodeFound(await this.call('delete', ref, [])).found;
   }
 
-  private async run(name: CommandName, ref: ConnectionRef, args: string[]): Promise<ScriptReply> {
-    return decodeReply(await this.call(name, ref, args));
+  private async run(
+    name: CommandName,
+    ref: ConnectionRef,
+    seq: number | null,
+    args: string[],
+  ): Promise<ScriptReply> {
+    return decodeReply(await this.call(name, ref, [...args, ...this.tail(ref, seq)]));
   }
 
-  private call(name: CommandName, ref: ConnectionRef, args: string[]): Promise<unknown> {
+  /** The common ARGV tail (scripts/common.ts TAIL_DOC). */
+  private tail(ref: ConnectionRef, seq: number | null): string[] {
+    return [this.channel, this.source, this.keysOf(ref).tag, seq === null ? '' : String(seq)];
+  }
+
+  private keysOf(ref: ConnectionRef): ConnectionKeys {
     let keys = this.keys.get(ref);
     if (keys === undefined) {
       keys = connectionKeys(this.prefix, ref.identifier, ref.scope);
       this.keys.set(ref, keys);
     }
+    return keys;
+  }
+
+  private call(name: CommandName, ref: ConnectionRef, args: string[]): Promise<unknown> {
+    const keys = this.keysOf(ref);
     // defineCommand adds a method ioredis' types do not know; look it up instead of augmenting
     // the ioredis module (an augmentation would leak into every user's types).
     const command: unknown = Reflect.get(this.client, COMMANDS[name][0]);
@@ -228,11 +317,8 @@ export class RedisScripts {
     const result: unknown = Reflect.apply(command, this.client, [
       keys.state,
       keys.trials,
+      keys.seen,
       ...args,
-      this.channel,
-      this.source,
-      ref.identifier,
-      ref.scope ?? '',
     ]);
     return Promise.resolve(result);
   }

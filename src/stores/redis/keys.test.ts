@@ -1,13 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBramaError } from '../../core/errors.js';
-import { changesChannel, checkPrefix, connectionKeys, connectionTag, keyPattern } from './keys.js';
+import {
+  changesChannel,
+  checkPrefix,
+  connectionKeys,
+  connectionTag,
+  keyPattern,
+  parseTag,
+} from './keys.js';
 
 describe('redis keys', () => {
   it('builds the documented layout', () => {
     expect(connectionKeys('brama', 'db', 'payments')).toEqual({
       state: 'brama:{payments|db}:state',
       trials: 'brama:{payments|db}:trials',
+      seen: 'brama:{payments|db}:seen',
+      tag: '{payments|db}',
     });
     expect(connectionKeys('brama', 'db', null).state).toBe('brama:{|db}:state');
     expect(changesChannel('brama')).toBe('brama:changes');
@@ -64,19 +73,41 @@ describe('redis keys', () => {
     );
   });
 
+  it('reads every tag back to exactly its identifier and scope (property)', () => {
+    const part = fc.string({
+      minLength: 1,
+      unit: fc.oneof(
+        fc.constantFrom('|', '{', '}', '%', '%7c', '%u', 'u'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+      ),
+    });
+    fc.assert(
+      fc.property(part, fc.option(part), (identifier, scope) => {
+        const tag = connectionTag(identifier, scope);
+        expect(parseTag(tag)).toEqual({ identifier, scope });
+        // Through UTF-8 and back (pub/sub, Lua): still the same connection.
+        expect(parseTag(Buffer.from(tag, 'utf8').toString('utf8'))).toEqual({ identifier, scope });
+      }),
+    );
+    for (const bad of ['', '{}', '{|}', '{a|b', 'a|b}', '{a|b|c}', '{%zz|a}', '{a|%}', '{%41|a}'])
+      expect(parseTag(bad), bad).toBeNull();
+  });
+
   it('puts exactly one hash tag in every key, so both keys share a cluster slot', () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1 }),
         fc.option(fc.string({ minLength: 1 })),
         (id, scope) => {
-          const { state, trials } = connectionKeys('p', id, scope);
-          for (const key of [state, trials]) {
+          const { state, trials, seen } = connectionKeys('p', id, scope);
+          for (const key of [state, trials, seen]) {
             expect(key.split('{').length).toBe(2);
             expect(key.split('}').length).toBe(2);
           }
           const tag = (key: string): string => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
           expect(tag(state)).toBe(tag(trials));
+          expect(tag(state)).toBe(tag(seen));
         },
       ),
     );

@@ -10,6 +10,10 @@ export interface ConnectionKeys {
   readonly state: string;
   /** Sorted set: half-open trial lease tokens scored by their expiry time (epoch ms). */
   readonly trials: string;
+  /** Hash: per process, the sequence number of the last command applied (exactly once). */
+  readonly seen: string;
+  /** The connection's hash tag, `{scope|identifier}` escaped: how announcements name it. */
+  readonly tag: string;
 }
 
 /**
@@ -40,13 +44,49 @@ export function connectionKeys(
   identifier: string,
   scope: string | null,
 ): ConnectionKeys {
-  const base = `${prefix}:${connectionTag(identifier, scope)}`;
-  return { state: `${base}:state`, trials: `${base}:trials` };
+  const tag = connectionTag(identifier, scope);
+  const base = `${prefix}:${tag}`;
+  return { state: `${base}:state`, trials: `${base}:trials`, seen: `${base}:seen`, tag };
+}
+
+/**
+ * The identifier and scope a tag names (the inverse of {@link connectionTag}), or `null` when
+ * `tag` is not one {@link connectionTag} could have built.
+ */
+export function parseTag(tag: string): { identifier: string; scope: string | null } | null {
+  const match = /^\{([^{}|]*)\|([^{}|]+)\}$/.exec(tag);
+  if (match === null) return null;
+  const scope = unescapePart(match[1]!);
+  const identifier = unescapePart(match[2]!);
+  if (scope === null || identifier === null || identifier === '') return null;
+  const parsed = { identifier, scope: scope === '' ? null : scope };
+  // Only the canonical spelling names a connection (e.g. not "%41" for "A").
+  return connectionTag(parsed.identifier, parsed.scope) === tag ? parsed : null;
+}
+
+function unescapePart(part: string): string | null {
+  let bad = false;
+  const text = part.replace(/%(u[0-9a-f]{4}|[0-9a-f]{2})|%/g, (escape, code?: string) => {
+    if (code === undefined) {
+      bad = true;
+      return '';
+    }
+    return String.fromCharCode(parseInt(code.startsWith('u') ? code.slice(1) : code, 16));
+  });
+  return bad ? null : text;
 }
 
 /** The pub/sub channel on which changes under `prefix` are announced. */
 export function changesChannel(prefix: string): string {
   return `${prefix}:changes`;
+}
+
+/**
+ * The channel on which one process sends heartbeats to itself, to notice a subscription that
+ * died without its connection closing.
+ */
+export function heartbeatChannel(prefix: string, source: string): string {
+  return `${prefix}:heartbeat:${source}`;
 }
 
 /** The pattern matching every key under `prefix` (for SCAN in cleanup and tests). */

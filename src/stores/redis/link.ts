@@ -1,61 +1,64 @@
 /**
- * The Redis store's connection to Redis: the command client, the pub/sub subscriber, the
- * health of both (degraded mode and recovery) and the offset between Redis server time and the
- * registry's clock. Knows nothing about circuits: the store reacts to its callbacks.
+ * The Redis store's connection to Redis: the command client, the pub/sub subscriber, their
+ * liveness (a watchdog for unanswered commands, a heartbeat through the subscription), the
+ * replacement of a connection that stopped answering, and the offset between Redis server time
+ * and the registry's clock. Knows nothing about circuits: the store reacts to its callbacks.
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { BramaError } from '../../core/errors.js';
-import { changesChannel } from './keys.js';
-import type { RedisStoreSettings } from './options.js';
+import { reasonText } from '../../core/record.js';
+import { Health, type HealthEvents } from './health.js';
+import { changesChannel, heartbeatChannel } from './keys.js';
+import { redactUrl, type RedisStoreSettings } from './options.js';
 
 /** What the link tells its store. */
-export interface LinkEvents {
+export interface LinkEvents extends Omit<HealthEvents, 'probe'> {
   /** A change announced by a script of any process (including this one). */
   message(payload: string): void;
-  /** Redis became unreachable or slow; `error` says how. */
-  degraded(error: BramaError): void;
-  /**
-   * Redis answers again (or the subscription was re-established and messages may have been
-   * missed): the store replays and reconciles; the returned promise settles when it is done.
-   */
-  resync(): Promise<void>;
-  /** Resync after a degraded period finished; `downtimeMs` as measured by the link. */
-  recovered(downtimeMs: number): void;
 }
 
 /** Creates a client for a URL: injected so that only `brama/redis` imports ioredis. */
 export type ClientFactory = (url: string) => Redis;
 
+/** A heartbeat goes out this often (ms) while Redis answers. */
+const HEARTBEAT_MS = 1000;
+/** A subscription that delivered none of this many heartbeats sent since is dead. */
+const MISSED_HEARTBEATS = 2;
+
 const now = (): number => performance.now();
 
 /** Redis clients, subscription and health of one store. */
 export class RedisLink {
-  /** Names this process in announced changes. */
+  /** Names this process in announced changes and in command sequence numbers. */
   readonly source = randomUUID();
   readonly client: Redis | Cluster;
+  readonly health: Health;
   private readonly subscriber: Redis | Cluster;
   private readonly owned: (Redis | Cluster)[] = [];
   private readonly channel: string;
+  private readonly heartbeat: string;
   private readonly detach: (() => void)[] = [];
   private events: LinkEvents | null = null;
-
-  /** Whether commands are currently bypassed in favour of local state. */
-  degraded = false;
-  private degradedAt = 0;
-  private inflight = 0;
-  private progressAt = 0;
-  private watchdog: ReturnType<typeof setInterval> | null = null;
-  private probe: ReturnType<typeof setTimeout> | null = null;
-  private probing = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
   /** The last recovery PING, until it settles: never more than one queued in the client. */
   private ping: Promise<unknown> | null = null;
   private wakeReady: (() => void) | null = null;
-  private degradedWaiters: (() => void)[] = [];
-  private resyncing: Promise<void> | null = null;
-  private closed = false;
   private subscribed: Promise<void> | null = null;
+  private closed = false;
+  /** Whether the command client was ever ready: a first failure means misconfiguration. */
+  private everReady = false;
+  private warned = false;
+  /** The last connection error a client reported (the cause of the next degradation). */
+  private lastError: unknown = null;
+  /** Heartbeats sent and answered by Redis since the last one the subscription delivered. */
+  private unheard = 0;
+  private lastBeatAt = 0;
+  /** Whether the subscription is (believed) established: heartbeats are checked only then. */
+  private listening = false;
+  /** When the subscription was last replaced (0: never), to retry one that does not return. */
+  private resubscribedAt = 0;
 
   /** Redis server time minus the registry clock, estimated from the fastest round trip. */
   offset = 0;
@@ -67,6 +70,7 @@ export class RedisLink {
     factory: ClientFactory | null,
   ) {
     this.channel = changesChannel(settings.prefix);
+    this.heartbeat = heartbeatChannel(settings.prefix, this.source);
     if (settings.client !== undefined) {
       this.client = settings.client;
       // Both signatures accept no arguments; TypeScript cannot call the union directly.
@@ -77,43 +81,77 @@ export class RedisLink {
       if (factory === null)
         throw new BramaError('BRAMA_INVALID_OPTION', 'Invalid option "url": no client factory');
       this.client = factory(settings.url!);
+      this.owned.push(this.client);
       this.subscriber = factory(settings.url!);
-      this.owned.push(this.client, this.subscriber);
+      this.owned.push(this.subscriber);
     }
+    this.health = new Health(settings.commandTimeout, settings.recoveryInterval, {
+      degraded: (error) => this.events?.degraded(error),
+      probe: () => this.probe(),
+      resync: () => this.events?.resync() ?? Promise.resolve(),
+      recovered: (ms) => this.events?.recovered(ms),
+    });
+  }
+
+  /** Whether commands are currently bypassed in favour of local state. */
+  get degraded(): boolean {
+    return this.health.degraded;
   }
 
   /** Starts listening; called once, when the store is attached. */
   start(events: LinkEvents): void {
     this.events = events;
-    this.listen(this.client, 'error', () => {});
-    this.listen(this.subscriber, 'error', () => {});
-    this.listen(this.client, 'close', () => {
-      this.fail(new BramaError('BRAMA_STORE_UNAVAILABLE', 'The Redis connection closed'));
-    });
+    const remember = (error: unknown): void => {
+      this.lastError = error;
+    };
+    this.listen(this.client, 'error', remember);
+    this.listen(this.subscriber, 'error', remember);
+    this.listen(this.client, 'close', () => this.fail('The Redis connection closed'));
     this.listen(this.client, 'ready', () => {
-      if (this.degraded) this.check();
+      this.everReady = true;
+      this.lastError = null;
+      this.health.probeSoon();
     });
-    // ioredis re-subscribes after a reconnect; messages sent meanwhile are lost: reconcile.
+    // ioredis subscribes again after a reconnect (right after 'ready'); messages sent meanwhile
+    // are lost: reconcile once a PING behind the SUBSCRIBE is answered, so the reads see
+    // everything the subscription missed.
     let first = true;
     this.listen(this.subscriber, 'ready', () => {
-      if (!first && !this.degraded) void this.resync();
-      first = false;
+      if (first) {
+        first = false;
+        return;
+      }
+      const resubscribed = Promise.resolve().then(() => this.subscriber.ping());
+      resubscribed.then(
+        () => {
+          this.listening = true;
+          this.resubscribedAt = 0;
+          this.unheard = 0;
+          if (!this.degraded) void this.health.resync();
+        },
+        () => {},
+      );
     });
     this.listen(this.subscriber, 'message', (channel: unknown, payload: unknown) => {
-      if (channel === this.channel && typeof payload === 'string' && !this.closed)
-        this.events?.message(payload);
+      if (this.closed || typeof payload !== 'string') return;
+      if (channel === this.channel) this.events?.message(payload);
+      else if (channel === this.heartbeat) this.unheard = 0;
     });
     const started = this.begin(); // the watchdog covers the subscription too
     const subscribed = Promise.resolve()
-      .then(() => this.subscriber.subscribe(this.channel))
+      .then(() => this.subscriber.subscribe(this.channel, this.heartbeat))
       .then(
-        () => this.answered(started, 0, NaN),
-        (error: unknown) => void this.failed(error),
+        () => {
+          this.answered(started, 0, NaN);
+          this.listening = true;
+        },
+        (error: unknown) => void this.failed(started, error),
       );
     const degraded = new Promise<void>((resolve) => (this.wakeReady = resolve));
     this.subscribed = Promise.race([subscribed, degraded]);
-    this.watchdog = setInterval(() => this.watch(), Math.max(10, this.settings.commandTimeout / 4));
-    this.watchdog.unref();
+    const tick = Math.max(10, Math.min(this.settings.commandTimeout / 4, HEARTBEAT_MS / 4));
+    this.timer = setInterval(() => this.tick(), tick);
+    this.timer.unref();
   }
 
   /** Resolves once subscribed (or the attempt failed, leaving the store degraded). */
@@ -121,36 +159,16 @@ export class RedisLink {
     await this.subscribed;
   }
 
-  /**
-   * A promise that resolves when the link is (or next becomes) degraded, or closes; `cancel`
-   * forgets it (so waiting while healthy leaves nothing behind).
-   */
-  whenDegraded(): { readonly promise: Promise<void>; cancel(): void } {
-    if (this.degraded || this.closed) return { promise: Promise.resolve(), cancel: () => {} };
-    let wake: () => void = () => {};
-    const promise = new Promise<void>((resolve) => (wake = resolve));
-    this.degradedWaiters.push(wake);
-    const cancel = (): void => {
-      const at = this.degradedWaiters.indexOf(wake);
-      if (at >= 0) this.degradedWaiters.splice(at, 1);
-    };
-    return { promise, cancel };
-  }
-
-  /** Marks a command sent; returns its start time for {@link answered}. */
+  /** Marks a command sent; returns its id for {@link answered} / {@link failed}. */
   begin(): number {
-    const at = now();
-    if (this.inflight++ === 0) this.progressAt = at;
-    return at;
+    return this.health.begin();
   }
 
   /** A command answered: progress, and a clock offset sample from its server time. */
-  answered(started: number, clockBefore: number, serverNow: number): void {
-    this.inflight--;
-    const at = now();
-    this.progressAt = at;
-    if (Number.isNaN(serverNow)) return;
-    const rtt = at - started;
+  answered(id: number, clockBefore: number, serverNow: number, started = NaN): void {
+    this.health.settled(id);
+    if (Number.isNaN(serverNow) || Number.isNaN(started)) return;
+    const rtt = now() - started;
     // Prefer the fastest round trip; let the bound drift up so the estimate follows the clocks.
     this.bestRtt = this.bestRtt * 1.01 + 0.01;
     if (rtt <= this.bestRtt) {
@@ -163,97 +181,117 @@ export class RedisLink {
   /**
    * A command failed. Connection trouble and a server that cannot serve (loading, busy,
    * read-only, out of memory...) degrade the store; an error about this one command (a key of
-   * the wrong type, a reply of another version's format) does not: the store applies that
-   * operation locally and goes on. Returns whether the store degraded.
+   * the wrong type, a value brama cannot decode) does not: the store handles that connection
+   * locally and goes on. Returns whether it was an outage.
    */
-  failed(error: unknown): boolean {
-    this.inflight--;
-    this.progressAt = now();
-    if (!isOutage(error)) {
-      process.emitWarning(
-        `brama: a Redis command failed: ${error instanceof Error ? error.message : String(error)}`,
-        'BramaWarning',
-      );
-      return false;
-    }
-    this.fail(unavailable('A Redis command failed', error));
+  failed(id: number, error: unknown): boolean {
+    this.health.settled(id);
+    if (!isOutage(error)) return false;
+    this.fail('A Redis command failed', error);
     return true;
   }
 
-  /** Enters degraded mode (once) and starts probing for recovery. */
-  fail(error: BramaError): void {
+  /** Enters degraded mode (see Health) with an error naming what happened and its cause. */
+  fail(what: string, cause: unknown = this.lastError): void {
     if (this.closed || this.degraded) return;
-    this.degraded = true;
-    this.degradedAt = now();
+    const error = unavailable(what, cause, this.describeTarget());
+    if (!this.everReady && !this.warned) {
+      // Never connected: most likely a wrong host, port or password. Say so once, loudly.
+      this.warned = true;
+      process.emitWarning(
+        `brama: cannot use Redis at ${this.describeTarget()}: ${detail(cause)}. Fleet mode works on local state until Redis answers.`,
+        'BramaWarning',
+      );
+    }
     this.wakeReady?.();
-    for (const wake of this.degradedWaiters.splice(0)) wake();
-    this.events?.degraded(error);
-    this.scheduleProbe();
+    this.health.fail(error);
   }
 
   /** Stops timers, unsubscribes and closes the clients this link created. Never throws. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.watchdog) clearInterval(this.watchdog);
-    for (const wake of this.degradedWaiters.splice(0)) wake();
-    if (this.probe) clearTimeout(this.probe);
+    if (this.timer) clearInterval(this.timer);
+    this.health.close();
     for (const undo of this.detach) undo();
     // Clients still retrying while they close must not print "Unhandled error event".
     for (const client of this.owned) client.on('error', () => {});
     await Promise.allSettled(this.owned.map((c) => quit(c, this.settings.commandTimeout)));
   }
 
-  private watch(): void {
-    if (this.inflight > 0 && now() - this.progressAt > this.settings.commandTimeout) {
-      this.fail(
-        new BramaError(
-          'BRAMA_STORE_UNAVAILABLE',
-          `Redis did not answer within ${this.settings.commandTimeout} ms`,
-        ),
-      );
+  /** Runs every few hundred ms: the watchdog and the heartbeat. */
+  private tick(): void {
+    if (this.closed) return;
+    if (!this.degraded && this.health.stalled()) {
+      this.fail(`Redis did not answer within ${this.settings.commandTimeout} ms`, null);
+      // A connection that swallows bytes without closing (a black hole) never answers again.
+      this.replace(this.client);
+      return;
     }
+    if (this.degraded || now() - this.lastBeatAt < HEARTBEAT_MS) return;
+    if (!this.listening) {
+      // A replaced subscription that does not come back (its new connection hangs too).
+      if (this.resubscribedAt > 0 && now() - this.resubscribedAt > 3 * HEARTBEAT_MS) {
+        this.resubscribedAt = now();
+        this.replace(this.subscriber);
+      }
+      return;
+    }
+    this.lastBeatAt = now();
+    if (this.unheard >= MISSED_HEARTBEATS) {
+      // Redis answers commands, but the subscription delivers nothing: replace it. ioredis
+      // subscribes again on the new connection; its 'ready' starts a resync.
+      this.unheard = 0;
+      this.listening = false;
+      this.resubscribedAt = now();
+      this.replace(this.subscriber);
+      return;
+    }
+    const id = this.begin();
+    Promise.resolve()
+      .then(() => this.client.publish(this.heartbeat, '1'))
+      .then(
+        () => {
+          this.answered(id, 0, NaN);
+          this.unheard++;
+        },
+        (error: unknown) => void this.failed(id, error),
+      );
   }
 
-  private scheduleProbe(): void {
-    if (this.closed || this.probe !== null) return;
-    this.probe = setTimeout(() => {
-      this.probe = null;
-      this.check();
-    }, this.settings.recoveryInterval);
-    this.probe.unref();
-  }
-
-  /** While degraded: one PING at a time; on an answer in time, resync and recover. */
-  private check(): void {
-    if (this.closed || !this.degraded || this.probing) return;
-    this.probing = true;
-    // A PING still queued in the client (reconnecting) is reused, never stacked.
+  /** While degraded: one PING at a time, answered within commandTimeout or the link is replaced. */
+  private async probe(): Promise<boolean> {
     const ping = (this.ping ??= Promise.resolve()
       .then(() => this.client.ping())
       .finally(() => (this.ping = null)));
-    within(ping, this.settings.commandTimeout)
-      .then(async (answered) => {
-        if (!answered) return; // still degraded: probe again later
-        this.degraded = false;
-        await this.resync();
-        if (!this.degraded) this.events?.recovered(Math.round(now() - this.degradedAt));
-      })
-      .catch(() => {
-        this.degraded = true;
-      })
-      .finally(() => {
-        this.probing = false;
-        if (this.degraded) this.scheduleProbe();
-      });
+    try {
+      if (await within(ping, this.settings.commandTimeout)) return true;
+    } catch {
+      return false;
+    }
+    // No answer in time: the connection may be a black hole that will never answer.
+    this.ping = null;
+    this.replace(this.client);
+    return false;
   }
 
-  private resync(): Promise<void> {
-    if (this.resyncing !== null || this.events === null) return this.resyncing ?? Promise.resolve();
-    this.resyncing = this.events.resync().finally(() => {
-      this.resyncing = null;
-    });
-    return this.resyncing;
+  /** Drops a client's connection and lets ioredis reconnect (resending unanswered commands). */
+  private replace(client: Redis | Cluster): void {
+    try {
+      client.disconnect(true);
+    } catch {
+      // A client that cannot reconnect stays degraded; the next probe tries again.
+    }
+  }
+
+  /** The Redis this store talks to, for messages: the URL without credentials, or host:port. */
+  private describeTarget(): string {
+    if (this.settings.url !== undefined) return redactUrl(this.settings.url);
+    const options = (this.settings.client as { options?: { host?: unknown; port?: unknown } })
+      .options;
+    return typeof options?.host === 'string'
+      ? `${options.host}:${String(options.port)}`
+      : 'the given client';
   }
 
   private listen(
@@ -270,18 +308,28 @@ export class RedisLink {
 const OUTAGE_REPLIES =
   /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF)\b/;
 
-/** Whether a command's error means Redis is unreachable or cannot serve. */
+/**
+ * Whether a command's error means Redis is unreachable or cannot serve. Errors about one
+ * command are not: a reply error such as WRONGTYPE or a script error on a corrupted field, and
+ * any BramaError (a reply brama cannot decode, an option out of range in the stored hash).
+ */
 export function isOutage(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error.name === 'ReplyError') return OUTAGE_REPLIES.test(error.message);
-  // A reply brama cannot decode: the keys were written by something else.
-  if (error instanceof BramaError && error.message.startsWith('Unexpected reply')) return false;
+  if (error instanceof BramaError) return false;
   return true;
 }
 
-function unavailable(what: string, cause: unknown): BramaError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new BramaError('BRAMA_STORE_UNAVAILABLE', `${what}: ${detail}`, { cause });
+function detail(cause: unknown): string {
+  if (cause === null || cause === undefined) return 'no answer';
+  return reasonText(cause) ?? 'unknown error';
+}
+
+function unavailable(what: string, cause: unknown, target: string): BramaError {
+  const because = cause === null || cause === undefined ? '' : `: ${detail(cause)}`;
+  return new BramaError('BRAMA_STORE_UNAVAILABLE', `${what} (${target})${because}`, {
+    cause: cause ?? undefined,
+  });
 }
 
 /**

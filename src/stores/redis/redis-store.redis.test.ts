@@ -267,7 +267,7 @@ describeRedis('RedisStore in a fleet', () => {
     const list = await admin.client('LIST');
     const ids = String(list)
       .split('\n')
-      .filter((line) => line.includes(`name=${name}`) && / sub=1 /.test(line))
+      .filter((line) => line.includes(`name=${name}`) && / sub=[1-9]/.test(line))
       .map((line) => /id=(\d+)/.exec(line)![1]!);
     expect(ids).toHaveLength(1);
     await admin.client('KILL', 'ID', ids[0]!);

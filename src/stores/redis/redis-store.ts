@@ -3,7 +3,8 @@
  * prefix. The local view (the records) answers `isAvailable` with no I/O; every report and
  * action runs one Lua script in Redis and the authoritative result comes back into the view
  * (from the script's reply for this process, from a pub/sub announcement for the others).
- * See docs/architecture.md, "Fleet mode".
+ * See docs/architecture.md, "Fleet mode"; the parts: link.ts and health.ts (connections and
+ * degraded mode), view.ts (which state wins), leases.ts, resync.ts, upkeep.ts.
  */
 import { BramaError } from '../../core/errors.js';
 import { reasonText, type ConnectionRecord } from '../../core/record.js';
@@ -19,14 +20,22 @@ import type {
   StoreHost,
 } from '../store.js';
 import type { ChangeOrigin } from '../../events/types.js';
-import { RedisScripts, type ConnectionSeed } from './commands.js';
+import { RedisScripts } from './commands.js';
+import { connectionTag } from './keys.js';
+import { Leases } from './leases.js';
 import { RedisLink, within, type ClientFactory } from './link.js';
 import type { RedisStoreSettings } from './options.js';
 import type { ScriptReply, ScriptResult } from './reply.js';
+import { Resync } from './resync.js';
+import type { OnAnswer, OnError, StoreCore } from './shared.js';
+import { REFRESH_MS, Upkeep } from './upkeep.js';
 import {
   adoptOptions,
+  countOffline,
   createEntry,
-  isNewer,
+  deltaOf,
+  judgeAnswer,
+  judgeHint,
   MANUAL_ACTIONS,
   parseAnnouncement,
   seedOf,
@@ -34,29 +43,59 @@ import {
   type Entry,
 } from './view.js';
 
-/** An unused lease goes back to the fleet after this long (capped by probeTimeout). */
-const LEASE_HOLD_MS = 1000;
-/** A refused lease request is retried after at most this long (sooner on a state change). */
-const ACQUIRE_BACKOFF_MS = 50;
-/** How many connections a reconciliation reads at once. */
-const RESYNC_BATCH = 256;
-
 /** The Redis-backed store of `brama/redis`. Create it with `createRedisStore`. */
 export class RedisStore implements ConnectionStore {
-  private host: StoreHost | null = null;
+  private attachedTo: StoreHost | null = null;
   private readonly index = new ConnectionIndex<Entry>();
-  private link: RedisLink | null = null;
-  private scripts: RedisScripts | null = null;
+  private linked: RedisLink | null = null;
+  private bound: RedisScripts | null = null;
   private readonly pending = new Set<Promise<void>>();
-  private leaseSeq = 0;
+  private readonly core: StoreCore;
+  private readonly leases: Leases;
+  private readonly upkeep: Upkeep;
+  private readonly resyncer: Resync;
+  private seq = 0;
+  /** Bumped whenever an announcement is applied to a view (see view.ts judgeAnswer). */
+  private hints = 0;
   private closed = false;
+  /** True only while degraded under `'refuse'` (read on the hot path). */
   private refusing = false;
 
   /** @internal Use `createRedisStore`. */
   constructor(
     private readonly settings: RedisStoreSettings,
     private readonly factory: ClientFactory | null,
-  ) {}
+  ) {
+    // The parts read the store's attachments through getters (they exist once attached).
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+    this.core = {
+      get host() {
+        return store.host;
+      },
+      get link() {
+        return store.link;
+      },
+      get scripts() {
+        return store.scripts;
+      },
+      settings,
+      get online() {
+        return store.linked !== null && !store.closed && !store.linked.degraded;
+      },
+      nextSeq: () => ++this.seq,
+      current: (entry) => this.index.get(entry.record.identifier, entry.record.scope) === entry,
+      entries: () => [...this.index.values()],
+      send: (command, onAnswer, onError) => this.send(command, onAnswer, onError),
+      ingest: (entry, result, kind, reason, sentEpoch) =>
+        this.ingest(entry, result, kind, reason, sentEpoch),
+      sync: (entry, then) => this.sync(entry, then),
+      broke: (entry, error) => this.upkeep.broke(entry, error),
+    };
+    this.leases = new Leases(this.core);
+    this.upkeep = new Upkeep(this.core);
+    this.resyncer = new Resync(this.core);
+  }
 
   /** The key prefix this store shares state under. */
   get prefix(): string {
@@ -65,7 +104,7 @@ export class RedisStore implements ConnectionStore {
 
   /** Whether the store currently works on local state because Redis is unreachable or slow. */
   get degraded(): boolean {
-    return this.link?.degraded ?? false;
+    return this.linked?.degraded ?? false;
   }
 
   /**
@@ -73,51 +112,69 @@ export class RedisStore implements ConnectionStore {
    * the store is degraded: check {@link degraded}). Never rejects.
    */
   async ready(): Promise<void> {
-    await this.link?.ready();
+    await this.linked?.ready();
   }
 
   /**
-   * Resolves once every command sent so far has been answered and its result applied to the
-   * local view (for tests and graceful shutdown), or as soon as the store is degraded (Redis
-   * is not answering: waiting would not end). Never rejects.
+   * Resolves once every command sent so far (and a reconciliation under way) has been answered
+   * and its result applied to the local view (for tests and graceful shutdown), or as soon as
+   * the store is degraded (Redis is not answering: waiting would not end). Never rejects.
    */
   async flush(): Promise<void> {
+    const link = this.linked;
+    if (link === null) return;
     // Follow-up commands (a lease request after a reply, a retry) count too; under a steady
     // stream of new commands, stop after a bounded number of rounds.
-    for (let round = 0; round < 64 && this.pending.size > 0 && !this.degraded; round++) {
-      const degraded = this.link?.whenDegraded();
-      await Promise.race([Promise.allSettled([...this.pending]), degraded?.promise]);
-      degraded?.cancel();
+    for (let round = 0; round < 64 && !this.degraded; round++) {
+      const resync = link.health.pendingResync;
+      if (this.pending.size === 0 && resync === null) return;
+      const degraded = link.health.whenDegraded();
+      await Promise.race([Promise.allSettled([...this.pending, resync]), degraded.promise]);
+      degraded.cancel();
     }
   }
 
   attach(host: StoreHost): void {
-    if (this.host !== null) {
+    if (this.attachedTo !== null) {
       throw new BramaError(
         'BRAMA_INVALID_OPTION',
         'Invalid option "store": expected a store no other Brama instance uses, received a RedisStore that is already attached',
       );
     }
     if (this.closed) throw new BramaError('BRAMA_CLOSED', 'This RedisStore is closed');
-    this.host = host;
-    const link = new RedisLink(this.settings, host.clock, this.factory);
-    this.link = link;
-    this.scripts = new RedisScripts(link.client, {
-      prefix: this.settings.prefix,
-      ttlMs: this.settings.keyTtl,
-      source: link.source,
-    });
+    // Build everything before taking the host: a failure leaves the store unattached.
+    let link: RedisLink;
+    let scripts: RedisScripts;
+    try {
+      link = new RedisLink(this.settings, host.clock, this.factory);
+      scripts = new RedisScripts(link.client, {
+        prefix: this.settings.prefix,
+        ttlMs: this.settings.keyTtl,
+        source: link.source,
+        announceEvery: REFRESH_MS,
+      });
+    } catch (error) {
+      if (error instanceof BramaError) throw error;
+      throw new BramaError(
+        'BRAMA_INVALID_OPTION',
+        `Invalid option "store": the Redis client could not be set up (${reasonText(error) ?? 'unknown error'})`,
+        { cause: error },
+      );
+    }
+    this.attachedTo = host;
+    this.linked = link;
+    this.bound = scripts;
     link.start({
       message: (payload) => this.onMessage(payload),
       degraded: (error) => {
         this.refusing = this.settings.degradedPolicy === 'refuse';
         host.degraded(true, error);
       },
-      resync: () => {
+      resync: () => this.resyncer.run(),
+      recovered: (downtimeMs) => {
         this.refusing = false;
-        return this.resync();
+        host.degraded(false, downtimeMs);
       },
-      recovered: (downtimeMs) => host.degraded(false, downtimeMs),
     });
   }
 
@@ -132,20 +189,30 @@ export class RedisStore implements ConnectionStore {
   insert(record: ConnectionRecord): void {
     const entry = createEntry(record);
     this.index.set(record.identifier, record.scope, entry);
-    this.register(entry, null);
+    if (!this.core.online) {
+      entry.needsRegister = true;
+      return;
+    }
+    void this.send(
+      (s) => s.register(record, record.options, record.metadata),
+      (reply, sentEpoch) => {
+        if (reply.found) this.ingest(entry, reply, 'sync', null, sentEpoch);
+      },
+      (outage, error) => {
+        entry.needsRegister = true;
+        if (!outage) this.upkeep.broke(entry, error);
+      },
+    );
   }
 
   remove(record: ConnectionRecord, cause: RemovalCause): boolean {
     const entry = this.index.get(record.identifier, record.scope);
     if (entry?.record !== record || !this.index.delete(record.identifier, record.scope, entry))
       return false;
-    if (entry.hold) clearTimeout(entry.hold);
-    if (cause === 'unregister' && !this.degraded) {
-      this.command(
-        (s) => s.delete(record),
-        () => {},
-      );
-    }
+    this.leases.drop(entry);
+    this.upkeep.forget(entry);
+    if (cause === 'unregister')
+      this.resyncer.delete(connectionTag(record.identifier, record.scope), record);
     return true;
   }
 
@@ -154,48 +221,49 @@ export class RedisStore implements ConnectionStore {
   }
 
   settle(record: ConnectionRecord, now: number): void {
-    const host = this.attached();
+    const host = this.host;
     const from = record.circuit.state;
     settleLocally(host, record, now);
-    if (from === 'open' && record.circuit.state === 'half_open') this.enteredHalfOpen(record);
+    if (from === 'open' && record.circuit.state === 'half_open') {
+      const entry = this.entryOf(record);
+      if (entry !== undefined) this.leases.acquire(entry);
+    }
   }
 
   admit(record: ConnectionRecord): boolean {
     const state = record.circuit.state;
     // The hot path: no I/O, no clock; `refusing` is true only while degraded under 'refuse'.
     if (state === 'closed' || state === 'unknown') return !this.refusing;
-    const host = this.attached();
-    if (this.degraded) {
+    const host = this.host;
+    const entry = this.entryOf(record);
+    if (this.degraded || this.refusing) {
       const policy = this.settings.degradedPolicy;
-      return policy === 'allow' ? true : policy === 'refuse' ? false : admitLocally(host, record);
+      if (policy === 'allow') return true;
+      if (policy === 'refuse') return false;
     }
+    if (entry === undefined || !this.core.online || entry.broken) return admitLocally(host, record);
     const now = host.clock.now();
     this.settle(record, now);
     if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
-    const entry = this.entryOf(record);
-    if (entry === undefined) return false;
-    while (entry.free.length > 0) {
-      const lease = entry.free.shift()!;
-      if (lease.until <= now) continue;
-      entry.active = entry.active.filter((l) => l.until > now);
-      entry.active.push(lease);
-      return true;
-    }
-    this.acquire(entry);
-    return false;
+    return this.leases.admit(entry, now);
   }
 
   report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
-    const host = this.attached();
+    const host = this.host;
     const entry = this.entryOf(record);
-    const lease = entry?.active.shift();
-    if (entry === undefined || this.degraded) {
+    // Computed once, before anything is applied: a reason that cannot become text must not
+    // leave the outcome half counted.
+    const text = reasonText(reason);
+    if (entry === undefined) return reportLocally(host, record, outcome, now, reason);
+    const lease = this.leases.take(entry);
+    if (!this.core.online || entry.broken) {
       reportLocally(host, record, outcome, now, reason);
+      countOffline(entry, outcome, now, text);
       return;
     }
     if (outcome === 'ignore' && lease === undefined) return; // nothing to release
-    const text = reasonText(reason);
-    const send = (s: RedisScripts): Promise<ScriptReply> =>
+    const seq = this.nextSeq();
+    const send = (s: RedisScripts, n: number): Promise<ScriptReply> =>
       s.report(
         record,
         host.settingsOf(record),
@@ -203,11 +271,22 @@ export class RedisStore implements ConnectionStore {
         text,
         lease?.token ?? null,
         lease?.generation ?? null,
+        n,
       );
-    this.command(
-      send,
-      (reply) => this.answered(entry, reply, send, outcome, reason),
-      () => reportLocally(host, record, outcome, now, reason),
+    void this.send(
+      (s) => send(s, seq),
+      (reply, sentEpoch) => this.answered(entry, reply, send, outcome, reason, sentEpoch),
+      (outage, error) => {
+        reportLocally(host, record, outcome, now, reason);
+        if (outcome === 'ignore') return;
+        // Maybe applied before the connection failed: replayed with its number on recovery.
+        if (outage) entry.unacked.push({ seq, outcome, reason: text });
+        else {
+          // Not applied when Redis refused the script; applied when only its reply was bad.
+          if (!(error instanceof BramaError)) countOffline(entry, outcome, now, text);
+          this.upkeep.broke(entry, error);
+        }
+      },
     );
   }
 
@@ -218,79 +297,108 @@ export class RedisStore implements ConnectionStore {
     reason: unknown,
     expiry: number | null,
   ): void {
-    const host = this.attached();
+    const host = this.host;
     const entry = this.entryOf(record);
+    const text = reasonText(reason);
     const local = (): void => {
       actLocally(host, record, action, now, reason, expiry);
-      if (entry !== undefined) entry.pendingAction = { action, reason: reasonText(reason), expiry };
+      if (entry !== undefined) entry.pendingAction = { action, reason: text, expiry };
     };
-    if (entry === undefined || this.degraded) return local();
-    const send = (s: RedisScripts): Promise<ScriptReply> =>
-      s.act(record, host.settingsOf(record), action, expiry, reasonText(reason));
-    this.command(send, (reply) => this.answered(entry, reply, send, action, reason), local);
+    if (entry === undefined || !this.core.online || entry.broken) return local();
+    const seq = this.nextSeq();
+    const send = (s: RedisScripts, n: number): Promise<ScriptReply> =>
+      s.act(record, host.settingsOf(record), action, expiry, text, n);
+    void this.send(
+      (s) => send(s, seq),
+      (reply, sentEpoch) => this.answered(entry, reply, send, action, reason, sentEpoch),
+      (outage, error) => {
+        local();
+        if (!outage) this.upkeep.broke(entry, error);
+      },
+    );
   }
 
   reconfigured(record: ConnectionRecord): void {
     const entry = this.entryOf(record);
     if (entry === undefined) return;
-    if (this.degraded) {
+    if (!this.core.online || entry.broken) {
       entry.needsConfigure = true;
       return;
     }
-    const send = (s: RedisScripts): Promise<ScriptReply> =>
-      s.configure(record, record.options, record.metadata);
-    this.command(
-      send,
-      (reply) => this.answered(entry, reply, send, 'sync', null),
-      () => (entry.needsConfigure = true),
+    const seq = this.nextSeq();
+    const send = (s: RedisScripts, n: number): Promise<ScriptReply> =>
+      s.configure(record, record.options, record.metadata, n);
+    void this.send(
+      (s) => send(s, seq),
+      (reply, sentEpoch) => this.answered(entry, reply, send, 'configure', null, sentEpoch),
+      (outage, error) => {
+        entry.needsConfigure = true;
+        if (!outage) this.upkeep.broke(entry, error);
+      },
     );
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    for (const entry of this.index.values()) if (entry.hold) clearTimeout(entry.hold);
+    this.upkeep.close();
+    for (const entry of this.index.values()) this.leases.drop(entry);
     await within(this.flush(), this.settings.commandTimeout);
+    this.closed = true;
     this.index.clear();
-    await this.link?.close();
+    await this.linked?.close();
   }
 
-  /** Sends a command; `onReply` applies its answer, `onError` runs when it failed. */
-  private command(
-    send: (scripts: RedisScripts) => Promise<ScriptReply | boolean>,
-    onReply: (reply: ScriptReply) => void,
-    onError?: () => void,
-  ): void {
-    void this.tracked(send, onReply, onError);
+  private get host(): StoreHost {
+    if (this.attachedTo === null)
+      throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
+    return this.attachedTo;
   }
 
-  /** {@link command}, resolving (never rejecting) once the answer is applied. */
-  private tracked(
-    send: (scripts: RedisScripts) => Promise<ScriptReply | boolean>,
-    onReply: (reply: ScriptReply) => void,
-    onError?: () => void,
+  private get link(): RedisLink {
+    if (this.linked === null)
+      throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
+    return this.linked;
+  }
+
+  private get scripts(): RedisScripts {
+    if (this.bound === null)
+      throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
+    return this.bound;
+  }
+
+  private nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** Sends a command and routes its answer or failure; see StoreCore.send. */
+  private send<R extends ScriptReply | boolean>(
+    command: (scripts: RedisScripts) => Promise<R>,
+    onAnswer: OnAnswer<R>,
+    onError?: OnError,
   ): Promise<void> | undefined {
-    const link = this.link;
-    const scripts = this.scripts;
+    const link = this.linked;
+    const scripts = this.bound;
     if (link === null || scripts === null || this.closed) return undefined;
-    const started = link.begin();
-    const clockBefore = this.attached().clock.now();
-    let sent: Promise<ScriptReply | boolean>;
+    const id = link.begin();
+    const started = performance.now();
+    const clockBefore = this.host.clock.now();
+    const sentEpoch = this.hints;
+    let sent: Promise<R>;
     try {
-      sent = send(scripts);
+      sent = command(scripts);
     } catch (error) {
       sent = Promise.reject(error);
     }
     const done = sent
       .then(
-        (reply) => {
-          if (typeof reply === 'boolean') return link.answered(started, clockBefore, NaN);
-          link.answered(started, clockBefore, reply.now);
-          if (!this.closed) onReply(reply);
+        (answer) => {
+          const serverNow = typeof answer === 'boolean' ? NaN : answer.now;
+          link.answered(id, clockBefore, serverNow, started);
+          if (!this.closed) onAnswer(answer, sentEpoch);
         },
         (error: unknown) => {
-          link.failed(error);
-          if (!this.closed) onError?.();
+          const outage = link.failed(id, error);
+          if (!this.closed) onError?.(outage, error);
         },
       )
       .catch((bug: unknown) => {
@@ -303,131 +411,91 @@ export class RedisStore implements ConnectionStore {
   }
 
   /**
-   * The answer to this process's report or action: apply it, or, when Redis has lost the
-   * connection (expired, deleted, Redis restarted), recreate it from the local view and retry.
+   * The answer to this process's report, action or configure: apply it, or, when Redis has
+   * lost the connection (expired, deleted, flushed, restarted empty), rebuild it from the view
+   * and send the command again (with a new sequence number: the first was not applied, and the
+   * rebuild recorded a later one).
    */
   private answered(
     entry: Entry,
     reply: ScriptReply,
-    send: (s: RedisScripts) => Promise<ScriptReply>,
+    resend: (s: RedisScripts, seq: number) => Promise<ScriptReply>,
     kind: ChangeKind,
     reason: unknown,
+    sentEpoch: number,
   ): void {
-    if (reply.found) return this.ingest(entry, reply, kind, reason, true);
-    if (this.index.get(entry.record.identifier, entry.record.scope) !== entry) return;
-    this.register(entry, seedOf(entry, this.link?.offset ?? 0), () =>
-      this.command(send, (again) => {
-        if (again.found) this.ingest(entry, again, kind, reason, true);
-      }),
-    );
+    if (reply.found) return this.ingest(entry, reply, kind, reason, sentEpoch);
+    if (!this.core.current(entry)) return;
+    void this.sync(entry, () => {
+      const seq = this.nextSeq();
+      void this.send(
+        (s) => resend(s, seq),
+        (again, epoch) => {
+          if (again.found) this.ingest(entry, again, kind, reason, epoch);
+        },
+      );
+    });
   }
 
-  /** Creates or adopts the connection in Redis; `then` runs after the answer is applied. */
-  private register(entry: Entry, seed: ConnectionSeed | null, then?: () => void): void {
+  /** See StoreCore.sync. */
+  private sync(entry: Entry, then?: () => void): Promise<void> | undefined {
     const { record } = entry;
-    if (this.degraded) {
-      entry.needsRegister = true;
-      return;
+    if (entry.syncing === null && entry.offline !== null) {
+      entry.syncing = { seq: this.nextSeq(), counts: entry.offline };
+      entry.offline = null;
     }
+    const frozen = entry.syncing;
+    const seq = frozen?.seq ?? this.nextSeq();
+    const offset = this.link.offset;
+    const seed = seedOf(entry, offset);
+    const delta = deltaOf(frozen?.counts ?? null, offset);
     entry.needsRegister = false;
-    this.command(
-      (s) => s.register(record, record.options, record.metadata, seed),
-      (reply) => {
-        if (reply.found) this.ingest(entry, reply, 'sync', null, true);
+    return this.send(
+      (s) => s.sync(record, record.options, record.metadata, seed, delta, seq),
+      (reply, sentEpoch) => {
+        if (entry.syncing === frozen) entry.syncing = null;
+        if (!reply.found) return;
+        entry.broken = false;
+        this.ingest(entry, reply, 'sync', null, sentEpoch);
+        // Outcomes counted offline while this was in flight go in the next one.
+        if (entry.offline !== null && this.core.online) void this.sync(entry);
         then?.();
       },
-      () => (entry.needsRegister = true),
-    );
-  }
-
-  /**
-   * Leases half-open trial slots in the background, one request at a time per connection,
-   * until this process holds `halfOpenProbes` or Redis refuses (the fleet holds them all).
-   */
-  private acquire(entry: Entry): void {
-    if (entry.acquiring || this.degraded || this.closed) return;
-    const host = this.attached();
-    // Refused: the fleet holds every slot until the earliest lease lapses (or a trial reports,
-    // which changes the state and clears this).
-    if (entry.retryAt > host.clock.now()) return;
-    const { record } = entry;
-    const settings = host.settingsOf(record);
-    const token = `${this.link!.source}:${++this.leaseSeq}`;
-    entry.acquiring = true;
-    this.command(
-      (s) => s.acquireTrial(record, settings, token),
-      (reply) => {
-        entry.acquiring = false;
-        if (!reply.found) return;
-        this.ingest(entry, reply, 'sync', null, true);
-        if (!reply.flag) {
-          const wait = Math.min(reply.retryAfter, ACQUIRE_BACKOFF_MS);
-          if (record.circuit.state === 'half_open') entry.retryAt = host.clock.now() + wait;
-          return;
-        }
-        if (record.circuit.state !== 'half_open') return;
-        const until = host.clock.now() + settings.probeTimeout;
-        entry.free.push({ token, generation: reply.connection.circuit.generation, until });
-        this.holdLease(entry, Math.min(settings.probeTimeout, LEASE_HOLD_MS));
-        if (entry.free.length + entry.active.length < settings.halfOpenProbes) this.acquire(entry);
+      (outage, error) => {
+        entry.needsRegister = true;
+        if (!outage) this.upkeep.broke(entry, error);
       },
-      () => (entry.acquiring = false),
     );
-  }
-
-  /** Gives unused leases back after `ms`, so an idle process does not block the fleet's probes. */
-  private holdLease(entry: Entry, ms: number): void {
-    if (entry.hold !== null) return;
-    entry.hold = setTimeout(() => {
-      entry.hold = null;
-      const unused = entry.free.splice(0);
-      for (const lease of unused) {
-        this.command(
-          (s) =>
-            s.report(
-              entry.record,
-              this.attached().settingsOf(entry.record),
-              'ignore',
-              null,
-              lease.token,
-              lease.generation,
-            ),
-          () => {},
-        );
-      }
-    }, ms);
-    entry.hold.unref();
-  }
-
-  private enteredHalfOpen(record: ConnectionRecord): void {
-    const entry = this.entryOf(record);
-    if (entry !== undefined && !this.degraded) this.acquire(entry);
   }
 
   /** A change announced by some process's script. */
   private onMessage(payload: string): void {
     const message = parseAnnouncement(payload);
-    if (message === null || message.source === this.link?.source) return; // own: from the reply
+    if (message === null || message.source === this.linked?.source) return; // own: from the reply
     const entry = this.index.get(message.identifier, message.scope);
     if (entry === undefined) return;
-    if (message.kind === 'configure') adoptOptions(entry, message.result.connection);
-    this.ingest(entry, message.result, message.kind, message.reason, false);
+    this.ingest(entry, message.result, message.kind, message.reason, null);
   }
 
-  /** Brings the local view to a state read from Redis and announces what changed. */
+  /**
+   * Brings the local view to a state from Redis and emits what changed. `sentEpoch`: the
+   * answer to this process's command sent at that hint count; `null`: an announcement.
+   */
   private ingest(
     entry: Entry,
     result: ScriptResult,
     kind: ChangeKind,
     reason: unknown,
-    own: boolean,
+    sentEpoch: number | null,
   ): void {
-    const host = this.attached();
+    const host = this.host;
     const { record } = entry;
     const remote = result.connection;
-    const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
-    if (!isNewer(entry, remote, own)) {
-      // Overtaken by a newer announcement: still tell this process's listeners about its call.
+    const own = sentEpoch !== null;
+    const verdict = own ? judgeAnswer(entry, remote, sentEpoch) : judgeHint(entry, remote);
+    if (verdict === 'verify') this.upkeep.verify(entry);
+    if (verdict !== 'apply') {
+      // Overtaken by a newer state: still tell this process's listeners about its call.
       if (own && (kind === 'success' || kind === 'failure'))
         this.changed(entry, kind, record.circuit.state, reason, 'local');
       return;
@@ -436,8 +504,18 @@ export class RedisStore implements ConnectionStore {
       settleLocally(host, record, Number.MAX_SAFE_INTEGER); // the expiry this script recorded
     }
     const before = record.circuit.state;
-    writeRemote(entry, remote, this.link?.offset ?? 0);
+    const bornBefore = entry.born;
+    if (kind === 'configure') adoptOptions(entry, remote);
+    writeRemote(entry, remote, this.link.offset, own);
     const to = record.circuit.state;
+    if (!own) {
+      entry.hintEpoch = ++this.hints;
+      // A hint that moves the state is checked against Redis (it may be forged or stale).
+      if (before !== to || bornBefore !== remote.registeredAt) this.upkeep.verify(entry);
+    } else if (!result.announced && (kind === 'success' || kind === 'failure')) {
+      this.upkeep.refresh(entry);
+    }
+    const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
     if (
       own &&
       !result.transitioned &&
@@ -464,66 +542,14 @@ export class RedisStore implements ConnectionStore {
     origin: ChangeOrigin,
   ): void {
     const state = entry.record.circuit.state;
-    if (state !== 'half_open') entry.free.length = 0;
-    if (state !== from) entry.retryAt = 0;
-    this.attached().committed(entry.record, kind, from, reason, origin);
-    if (state === 'half_open' && from !== 'half_open') this.enteredHalfOpen(entry.record);
-  }
-
-  /**
-   * After a degraded period or a lost subscription: replay what waited (registrations, options,
-   * the last manual action per connection), then read every connection back from Redis.
-   * Connections Redis no longer has are recreated from the local view.
-   */
-  private async resync(): Promise<void> {
-    const entries = [...this.index.values()];
-    for (let i = 0; i < entries.length && !this.closed && !this.degraded; i += RESYNC_BATCH) {
-      const batch: Promise<void>[] = [];
-      for (const entry of entries.slice(i, i + RESYNC_BATCH)) {
-        const answered = this.resyncOne(entry);
-        if (answered !== undefined) batch.push(answered);
-      }
-      await Promise.allSettled(batch);
-    }
-  }
-
-  /** Replays and reads back one connection; resolves when the read (or action) is answered. */
-  private resyncOne(entry: Entry): Promise<void> | undefined {
-    const { record } = entry;
-    const host = this.attached();
-    if (entry.needsRegister) this.register(entry, seedOf(entry, this.link?.offset ?? 0));
-    if (entry.needsConfigure) {
-      entry.needsConfigure = false;
-      this.reconfigured(record);
-    }
-    const action = entry.pendingAction;
-    entry.pendingAction = null;
-    if (action !== null) {
-      const send = (s: RedisScripts): Promise<ScriptReply> =>
-        s.act(record, host.settingsOf(record), action.action, action.expiry, action.reason);
-      return this.tracked(send, (reply) =>
-        this.answered(entry, reply, send, action.action, action.reason),
-      );
-    }
-    return this.tracked(
-      (s) => s.read(record),
-      (reply) => {
-        if (reply.found) this.ingest(entry, reply, 'sync', null, true);
-        else if (this.index.get(record.identifier, record.scope) === entry)
-          this.register(entry, seedOf(entry, this.link?.offset ?? 0));
-      },
-    );
+    if (state !== from || state !== 'half_open') this.leases.reset(entry);
+    this.host.committed(entry.record, kind, from, reason, origin);
+    if (state === 'half_open' && from !== 'half_open') this.leases.acquire(entry);
   }
 
   private entryOf(record: ConnectionRecord): Entry | undefined {
     const entry = this.index.get(record.identifier, record.scope);
     return entry?.record === record ? entry : undefined;
-  }
-
-  private attached(): StoreHost {
-    if (this.host === null)
-      throw new BramaError('BRAMA_CLOSED', 'RedisStore is not attached to a Brama instance');
-    return this.host;
   }
 }
 

@@ -12,6 +12,8 @@ import { CIRCUIT_STATES, NO_TRIALS, type Circuit, type CircuitState } from '../.
 export interface RemoteConnection {
   /** The circuit; `trials` is always empty (leases live in Redis, see `liveTrials`). */
   readonly circuit: Circuit;
+  /** Bumped by every change of the connection in Redis: orders the states a process sees. */
+  readonly version: number;
   /** Unexpired half-open trial leases, fleet-wide. */
   readonly liveTrials: number;
   readonly totalFailures: number;
@@ -40,6 +42,10 @@ export interface ScriptResult {
   readonly flag: boolean;
   /** `acquireTrial` when refused: ms until a call could be admitted. */
   readonly retryAfter: number;
+  /** Whether the script published this state on the changes channel. */
+  readonly announced: boolean;
+  /** Whether the command was a resend of one already applied (it changed nothing). */
+  readonly duplicate: boolean;
   readonly connection: RemoteConnection;
 }
 
@@ -47,8 +53,9 @@ export interface ScriptResult {
 export type ScriptReply =
   { readonly found: false; readonly now: number } | ({ readonly found: true } & ScriptResult);
 
-const HEADER = 7;
-const FIELD_COUNT = 17;
+const HEADER = 9;
+/** The connection's fields (scripts/common.ts FIELDS) and the live lease count. */
+const FIELD_COUNT = 18;
 
 function malformed(detail: string): BramaError {
   return new BramaError(
@@ -76,7 +83,14 @@ function numberOrNull(r: readonly (string | null)[], i: number): number | null {
   const value = text(r, i);
   if (value === null) return null;
   const n = Number(value);
-  if (value === '' || Number.isNaN(n)) throw malformed(`element ${i + 1} is not a number`);
+  if (value === '' || !Number.isFinite(n)) throw malformed(`element ${i + 1} is not a number`);
+  return n;
+}
+
+/** A count or version: an integer from 0 to 2^53 - 1. */
+function count(r: readonly (string | null)[], i: number): number {
+  const n = number(r, i);
+  if (!Number.isSafeInteger(n) || n < 0) throw malformed(`element ${i + 1} is not a count`);
   return n;
 }
 
@@ -130,30 +144,31 @@ function memo<T>(cache: Map<string, T>, key: string | null, decode: () => T): T 
 function connection(r: readonly (string | null)[], at: number): RemoteConnection {
   const circuit: Circuit = {
     state: state(r, at),
-    failureCount: number(r, at + 1),
+    failureCount: count(r, at + 1),
     openedAt: numberOrNull(r, at + 2),
     openUntil: numberOrNull(r, at + 3),
-    openings: number(r, at + 4),
+    openings: count(r, at + 4),
     trials: NO_TRIALS,
     changedAt: number(r, at + 5),
-    generation: number(r, at + 6),
+    generation: count(r, at + 6),
   };
   return {
     circuit,
-    totalFailures: number(r, at + 7),
-    totalSuccesses: number(r, at + 8),
-    lastFailureTime: numberOrNull(r, at + 9),
-    lastFailureReason: text(r, at + 10),
-    lastSuccessTime: numberOrNull(r, at + 11),
-    registeredAt: number(r, at + 12),
-    lastActivityAt: number(r, at + 13),
-    options: memo(decodedOptions, r[at + 14] ?? null, () =>
-      Object.freeze(pickCircuitOptions(object(r, at + 14))),
+    version: count(r, at + 7),
+    totalFailures: count(r, at + 8),
+    totalSuccesses: count(r, at + 9),
+    lastFailureTime: numberOrNull(r, at + 10),
+    lastFailureReason: text(r, at + 11),
+    lastSuccessTime: numberOrNull(r, at + 12),
+    registeredAt: number(r, at + 13),
+    lastActivityAt: number(r, at + 14),
+    options: memo(decodedOptions, r[at + 15] ?? null, () =>
+      Object.freeze(pickCircuitOptions(object(r, at + 15))),
     ),
-    metadata: memo(decodedMetadata, r[at + 15] ?? null, () =>
-      Object.freeze({ ...object(r, at + 15) }),
+    metadata: memo(decodedMetadata, r[at + 16] ?? null, () =>
+      Object.freeze({ ...object(r, at + 16) }),
     ),
-    liveTrials: number(r, at + 16),
+    liveTrials: count(r, at + 17),
   };
 }
 
@@ -171,12 +186,14 @@ export function decodeReply(reply: unknown): ScriptReply {
     transitioned: text(r, 4) === '1',
     flag: text(r, 5) === '1',
     retryAfter: number(r, 6),
+    announced: text(r, 7) === '1',
+    duplicate: text(r, 8) === '1',
     connection: connection(r, HEADER),
   };
 }
 
-/** Decodes the reply of delete: whether the connection existed. */
-export function decodeDeleted(reply: unknown): { readonly now: number; readonly found: boolean } {
+/** Decodes the reply of delete and touch_trial: whether the key (or lease) was there. */
+export function decodeFound(reply: unknown): { readonly now: number; readonly found: boolean } {
   const r = row(reply);
   return { now: number(r, 0), found: text(r, 1) === '1' };
 }

@@ -1,13 +1,23 @@
 /**
  * The Redis store's local view of one connection: the record plus what the store tracks beside
- * it, and the pure steps between the view and Redis: which state is newer, copying a Redis
- * state in (server time → registry clock), the seed that recreates a lost connection, and the
+ * it, and the pure steps between the view and Redis: which incoming state to apply, copying a
+ * Redis state in (server time → registry clock), what recreates a lost connection, and the
  * decoding of announcements.
+ *
+ * **Which state wins.** Answers to this process's commands arrive in execution order, so an
+ * answer to a command sent after everything the view has applied is the truth as of its
+ * execution: it applies whatever its version (Redis restarted from an older snapshot, a server
+ * clock that went back: Redis wins). Announcements arrive in execution order on the
+ * subscription, but are hints: one could be forged, or come from a Redis that has since lost
+ * it. A hint applies when it is newer than the last answer, and a hint that changes the state
+ * is checked by reading the connection back (an answer sent after it), so a wrong hint cannot
+ * hold a view for longer than one round trip.
  */
 import type { ConnectionRecord } from '../../core/record.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
-import type { ChangeKind, ManualAction } from '../store.js';
-import type { ConnectionSeed } from './commands.js';
+import type { ChangeKind, ManualAction, Outcome } from '../store.js';
+import type { ConnectionDelta, ConnectionSeed } from './commands.js';
+import { parseTag } from './keys.js';
 import { decodeReply, type RemoteConnection, type ScriptResult } from './reply.js';
 
 /** A half-open trial slot leased in Redis. */
@@ -15,8 +25,8 @@ export interface Lease {
   readonly token: string;
   /** The generation it was granted in: its result is fenced with it. */
   readonly generation: number;
-  /** Registry clock time after which Redis no longer counts it. */
-  readonly until: number;
+  /** Registry clock time after which it must not be handed to a call any more. */
+  readonly handUntil: number;
 }
 
 /** A manual action made while degraded, replayed on recovery. */
@@ -26,12 +36,33 @@ export interface PendingAction {
   readonly expiry: number | null;
 }
 
+/** A report sent without an answer before an outage: replayed once Redis answers again. */
+export interface UnackedReport {
+  readonly seq: number;
+  readonly outcome: Outcome;
+  readonly reason: string | null;
+}
+
+/** Outcomes counted while degraded, in the registry clock. */
+export interface OfflineCounts {
+  successes: number;
+  failures: number;
+  lastFailureTime: number | null;
+  lastFailureReason: string | null;
+  lastSuccessTime: number | null;
+}
+
 /** The store's bookkeeping beside one record. */
 export interface Entry {
   readonly record: ConnectionRecord;
-  /** Version of the last state loaded from Redis: its registeredAt (-1: none), then generation. */
+  /** The state in the view: its registeredAt (-1: nothing loaded) and version. */
   born: number;
-  generation: number;
+  version: number;
+  /** The state of the last answer to one of this process's commands. */
+  trustedBorn: number;
+  trustedVersion: number;
+  /** The store's hint counter when an announcement was last applied (0: never). */
+  hintEpoch: number;
   /** Leases acquired and not yet handed to a call. */
   free: Lease[];
   /** Leases handed to admitted calls that have not reported yet. */
@@ -39,11 +70,25 @@ export interface Entry {
   acquiring: boolean;
   /** Registry clock time before which no new lease is requested (after a refusal). */
   retryAt: number;
+  /** Lease requests answered "no such connection" in a row (backs the next one off). */
+  misses: number;
   hold: ReturnType<typeof setTimeout> | null;
-  /** Work to replay after a degraded period (one per kind: bounded by the connection count). */
+  /** Work to replay after a degraded period (bounded: one of each per connection). */
   needsRegister: boolean;
   needsConfigure: boolean;
   pendingAction: PendingAction | null;
+  unacked: UnackedReport[];
+  /** Outcomes counted while degraded, not yet sent. */
+  offline: OfflineCounts | null;
+  /** Offline outcomes sent in a sync that has not been answered (resent with its `seq`). */
+  syncing: { readonly seq: number; readonly counts: OfflineCounts } | null;
+  /** A report of this process changed the counters without an announcement. */
+  dirty: boolean;
+  /** A read should confirm the view (a hint changed it). */
+  verify: boolean;
+  verifying: boolean;
+  /** Redis holds a value for it that this version cannot use: handled locally until fixed. */
+  broken: boolean;
 }
 
 /** A fresh entry: nothing loaded from Redis yet. */
@@ -51,34 +96,58 @@ export function createEntry(record: ConnectionRecord): Entry {
   return {
     record,
     born: -1,
-    generation: -1,
+    version: -1,
+    trustedBorn: -1,
+    trustedVersion: -1,
+    hintEpoch: 0,
     free: [],
     active: [],
     acquiring: false,
     retryAt: 0,
+    misses: 0,
     hold: null,
     needsRegister: false,
     needsConfigure: false,
     pendingAction: null,
+    unacked: [],
+    offline: null,
+    syncing: null,
+    dirty: false,
+    verify: false,
+    verifying: false,
+    broken: false,
   };
 }
 
+/** What to do with an incoming state. */
+export type Verdict = 'apply' | 'ignore' | 'verify';
+
 /**
- * Whether a state from Redis is newer than the one the view holds: a recreated connection
- * (later registeredAt) is newer, then a higher generation. `ordered`: the state comes in a reply
- * on the command connection, where replies arrive in execution order, so the same generation
- * (with newer counters) is newer too; announcements need a higher generation.
+ * An answer to this process's command, sent when the store's hint counter was `sentEpoch`:
+ * the truth if no hint was applied to this entry since; otherwise only if it is the newer.
  */
-export function isNewer(entry: Entry, remote: RemoteConnection, ordered: boolean): boolean {
-  if (entry.born < 0) return true;
-  if (remote.registeredAt !== entry.born) return remote.registeredAt > entry.born;
-  return ordered
-    ? remote.circuit.generation >= entry.generation
-    : remote.circuit.generation > entry.generation;
+export function judgeAnswer(entry: Entry, remote: RemoteConnection, sentEpoch: number): Verdict {
+  if (entry.born < 0 || sentEpoch >= entry.hintEpoch) return 'apply';
+  if (remote.registeredAt !== entry.born) return 'verify';
+  return remote.version > entry.version ? 'apply' : 'ignore';
 }
 
-/** Copies a Redis state into the record; `offset` = server time − registry clock. */
-export function writeRemote(entry: Entry, remote: RemoteConnection, offset: number): void {
+/** An announcement: applies when newer than the last answer (see the file comment). */
+export function judgeHint(entry: Entry, remote: RemoteConnection): Verdict {
+  if (entry.trustedBorn < 0 || remote.registeredAt !== entry.trustedBorn) return 'apply';
+  return remote.version > entry.trustedVersion ? 'apply' : 'ignore';
+}
+
+/**
+ * Copies a Redis state into the record; `offset` = server time − registry clock; `trusted`:
+ * it is an answer to this process's command (see {@link judgeAnswer}).
+ */
+export function writeRemote(
+  entry: Entry,
+  remote: RemoteConnection,
+  offset: number,
+  trusted: boolean,
+): void {
   const record = entry.record;
   const local = (t: number | null): number | null => (t === null ? null : t - offset);
   const c = remote.circuit;
@@ -92,14 +161,24 @@ export function writeRemote(entry: Entry, remote: RemoteConnection, offset: numb
     c.changedAt - offset,
     c.generation,
   );
-  record.totalFailures = remote.totalFailures;
-  record.totalSuccesses = remote.totalSuccesses;
+  // Outcomes counted while degraded are not in Redis yet: keep them in the view's totals.
+  record.totalFailures = remote.totalFailures + notSent(entry, 'failures');
+  record.totalSuccesses = remote.totalSuccesses + notSent(entry, 'successes');
   record.lastFailureTime = local(remote.lastFailureTime);
   record.lastFailureReason = remote.lastFailureReason;
   record.lastSuccessTime = local(remote.lastSuccessTime);
   record.lastActivityAt = Math.max(record.lastActivityAt, remote.lastActivityAt - offset);
   entry.born = remote.registeredAt;
-  entry.generation = c.generation;
+  entry.version = remote.version;
+  if (trusted) {
+    entry.trustedBorn = remote.registeredAt;
+    entry.trustedVersion = remote.version;
+  }
+}
+
+/** Outcomes counted offline that Redis has not confirmed. */
+function notSent(entry: Entry, what: 'failures' | 'successes'): number {
+  return (entry.offline?.[what] ?? 0) + (entry.syncing?.counts[what] ?? 0);
 }
 
 /** Options and metadata configured by another process. */
@@ -109,7 +188,32 @@ export function adoptOptions(entry: Entry, remote: RemoteConnection): void {
   entry.record.settings = null;
 }
 
-/** What the view knows, in server time, to recreate a connection Redis has lost. */
+/** Counts an outcome applied locally while degraded, to add to Redis' totals on recovery. */
+export function countOffline(
+  entry: Entry,
+  outcome: Outcome,
+  now: number,
+  reason: string | null,
+): void {
+  if (outcome === 'ignore') return;
+  const o = (entry.offline ??= {
+    successes: 0,
+    failures: 0,
+    lastFailureTime: null,
+    lastFailureReason: null,
+    lastSuccessTime: null,
+  });
+  if (outcome === 'success') {
+    o.successes++;
+    o.lastSuccessTime = now;
+  } else {
+    o.failures++;
+    o.lastFailureTime = now;
+    o.lastFailureReason = reason;
+  }
+}
+
+/** What the view knows, in server time, to rebuild a connection Redis has lost. */
 export function seedOf(entry: Entry, offset: number): ConnectionSeed {
   const r = entry.record;
   const c = r.circuit;
@@ -121,11 +225,25 @@ export function seedOf(entry: Entry, offset: number): ConnectionSeed {
     openUntil: server(c.openUntil),
     openings: c.openings,
     changedAt: c.changedAt + offset,
-    totalFailures: r.totalFailures,
-    totalSuccesses: r.totalSuccesses,
+    // The totals Redis last had: what was counted offline travels in the delta.
+    totalFailures: r.totalFailures - notSent(entry, 'failures'),
+    totalSuccesses: r.totalSuccesses - notSent(entry, 'successes'),
     lastFailureTime: server(r.lastFailureTime),
     lastFailureReason: r.lastFailureReason,
     lastSuccessTime: server(r.lastSuccessTime),
+  };
+}
+
+/** Outcomes counted offline, in server time (`null` when none). */
+export function deltaOf(o: OfflineCounts | null, offset: number): ConnectionDelta | null {
+  if (o === null) return null;
+  const server = (t: number | null): number | null => (t === null ? null : t + offset);
+  return {
+    successes: o.successes,
+    failures: o.failures,
+    lastFailureTime: server(o.lastFailureTime),
+    lastFailureReason: o.lastFailureReason,
+    lastSuccessTime: server(o.lastSuccessTime),
   };
 }
 
@@ -139,12 +257,15 @@ export const MANUAL_ACTIONS: ReadonlySet<string> = new Set<ManualAction>([
   'force_half_open',
 ]);
 
-const ANNOUNCED_KINDS: ReadonlySet<string> = new Set<string>([
-  'success',
-  'failure',
-  'expire',
-  'configure',
-  ...MANUAL_ACTIONS,
+/** Announced kinds and what they mean to a receiving process. */
+const ANNOUNCED_KINDS: ReadonlyMap<string, ChangeKind> = new Map<string, ChangeKind>([
+  ['success', 'success'],
+  ['failure', 'failure'],
+  ['expire', 'expire'],
+  ['configure', 'configure'],
+  ['refresh', 'sync'],
+  ['sync', 'sync'],
+  ...[...MANUAL_ACTIONS].map((action): [string, ChangeKind] => [action, action as ManualAction]),
 ]);
 
 /** A decoded announcement (scripts/common.ts `announce`). */
@@ -157,21 +278,33 @@ export interface Announcement {
   readonly result: ScriptResult;
 }
 
-/** Decodes an announcement; `null` for anything that is not one of this version's. */
+/** Bounds of an announcement's parts: anything larger is not one of ours. */
+const MAX_PAYLOAD = 4 * 1024 * 1024;
+const MAX_SOURCE = 128;
+
+/**
+ * Decodes an announcement; `null` for anything that is not one of this version's: malformed
+ * JSON, missing or mistyped fields, a tag that names no connection exactly, values out of range.
+ */
 export function parseAnnouncement(payload: string): Announcement | null {
+  if (payload.length > MAX_PAYLOAD) return null;
   try {
     const m = JSON.parse(payload) as Record<string, unknown>;
-    if (typeof m.identifier !== 'string' || typeof m.source !== 'string') return null;
-    if (!Array.isArray(m.reply)) return null;
+    if (typeof m !== 'object' || m === null) return null;
+    const { source, tag, kind, reason } = m;
+    if (typeof source !== 'string' || source.length > MAX_SOURCE) return null;
+    if (typeof tag !== 'string' || typeof kind !== 'string') return null;
+    const named = parseTag(tag);
+    const meaning = ANNOUNCED_KINDS.get(kind);
+    if (named === null || meaning === undefined || !Array.isArray(m.reply)) return null;
     const reply = decodeReply(m.reply.map((v: unknown) => (v === false ? null : v)));
     if (!reply.found) return null;
-    const kind = typeof m.kind === 'string' && ANNOUNCED_KINDS.has(m.kind) ? m.kind : 'sync';
     return {
-      source: m.source,
-      kind: kind as ChangeKind,
-      identifier: m.identifier,
-      scope: typeof m.scope === 'string' ? m.scope : null,
-      reason: typeof m.reason === 'string' ? m.reason : null,
+      source,
+      kind: meaning,
+      identifier: named.identifier,
+      scope: named.scope,
+      reason: typeof reason === 'string' ? reason : null,
       result: reply,
     };
   } catch {

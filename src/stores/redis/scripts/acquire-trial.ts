@@ -1,4 +1,4 @@
-import { ANNOUNCE_DOC, COMMON_LUA, REPLY_DOC } from './common.js';
+import { COMMON_LUA, REPLY_DOC, TAIL_DOC } from './common.js';
 
 /** Lua of `acquire_trial`. */
 export const ACQUIRE_TRIAL_LUA = `
@@ -6,13 +6,18 @@ export const ACQUIRE_TRIAL_LUA = `
   acquire_trial: may a call go ahead now (transitions.ts admit + retryAfter), fleet-wide.
   Settles first. 'unknown'/'closed': admitted, no lease taken. 'open': refused until
   openUntil. 'half_open': drops expired leases (score <= now), then admits and leases the
-  token (score now + probeTimeout) while fewer than halfOpenProbes remain. Not activity.
+  token while fewer than halfOpenProbes remain. Not activity.
 
-  KEYS[1] state hash            KEYS[2] trial-lease sorted set
+  A process leases ahead of its callers and hands the lease to a call up to ARGV[11] ms later,
+  so the lease lives now + ARGV[11] + probeTimeout; touch_trial sets it to admission +
+  probeTimeout when a call takes it, and an unused lease is given back (report 'ignore').
+
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
   ARGV[1] ttlMs
   ARGV[2..9] effective settings (see report)
   ARGV[10] lease token (unique per attempt)
-${ANNOUNCE_DOC}
+  ARGV[11] hold ms: how long the process may keep the lease before handing it to a call
+${TAIL_DOC}
   Announces (kind 'expire') only when it recorded the lazy open → half_open transition.
 
   Reply: the common reply; [6] = '1' when admitted, [7] = ms until a call
@@ -20,14 +25,16 @@ ${ANNOUNCE_DOC}
 ${REPLY_DOC}
 ]]
 ${COMMON_LUA}
-local now = server_now()
-local ttl = tonumber(ARGV[1])
-local s = settings(2)
-local token = ARGV[10]
-local c = load()
+local now, ttl, c = begin()
 if c == nil then return missing(now) end
+local s = settings(2)
+local token, hold = ARGV[10], tonumber(ARGV[11])
 local expired = settle(c, now)
-if expired then persist(c, ttl) end
+if expired then
+  c.version = c.version + 1
+  announcing(c, now)
+  persist(c, ttl, now)
+end
 local admitted, retry = false, 0
 if c.state == 'unknown' or c.state == 'closed' then
   admitted = true
@@ -36,7 +43,7 @@ elseif c.state == 'open' then
 else
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', num(now))
   if redis.call('ZCARD', KEYS[2]) < s.halfOpenProbes then
-    redis.call('ZADD', KEYS[2], num(now + s.probeTimeout), token)
+    redis.call('ZADD', KEYS[2], num(now + hold + s.probeTimeout), token)
     expire(c, ttl)
     admitted = true
   else
@@ -44,7 +51,7 @@ else
     retry = math.max(0, tonumber(first[2]) - now)
   end
 end
-local r = reply(now, c, expired, c.state, false, admitted, retry)
+local r = reply(now, c, expired, c.state, false, admitted, retry, expired, false)
 if expired then announce('expire', nil, r) end
 return r
 `;

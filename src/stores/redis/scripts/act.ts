@@ -1,4 +1,4 @@
-import { ANNOUNCE_DOC, COMMON_LUA, REPLY_DOC } from './common.js';
+import { COMMON_LUA, REPLY_DOC, TAIL_DOC } from './common.js';
 
 /** Lua of `act`. */
 export const ACT_LUA = `
@@ -6,25 +6,24 @@ export const ACT_LUA = `
   act: a manual action (transitions.ts openManually / closeManually / force), after a settle.
   Always activity and always bumps generation, even when the state does not change.
 
-  KEYS[1] state hash            KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
   ARGV[1] ttlMs
   ARGV[2..9] effective settings (see report)
   ARGV[10] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
   ARGV[11] 'open' only: this opening's expiry in ms, '' for the strategy's period
   ARGV[12] the action's reason: '' for none, else '=' followed by the text
-${ANNOUNCE_DOC}
+${TAIL_DOC}
   Always announces (kind = the action): a manual action reaches every process.
 
   Reply: the common reply.
 ${REPLY_DOC}
 ]]
 ${COMMON_LUA}
-local now = server_now()
-local ttl = tonumber(ARGV[1])
+local now, ttl, c = begin()
+if c == nil then return missing(now) end
 local s = settings(2)
 local action, expiry, reason = ARGV[10], ARGV[11], ARGV[12]
-local c = load()
-if c == nil then return missing(now) end
+if duplicate() then return reply(now, c, false, c.state, false, false, 0, false, true) end
 local expired = settle(c, now)
 local from = c.state
 if action == 'open' then
@@ -43,8 +42,10 @@ else
   return redis.error_reply('ERR brama act: unknown action ' .. action)
 end
 c.lastActivityAt = now
-persist(c, ttl)
-local r = reply(now, c, expired, from, c.state ~= from, false, 0)
+c.version = c.version + 1
+announcing(c, now)
+persist(c, ttl, now)
+local r = reply(now, c, expired, from, c.state ~= from, false, 0, true, false)
 announce(action, string.sub(reason, 2), r)
 return r
 `;

@@ -4,48 +4,62 @@
  * in step. Conventions:
  *
  * - Time is Redis server time (`TIME`, epoch ms), never a client clock, so a fleet agrees on it.
- * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set (same hash tag).
+ * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set, KEYS[3] the hash
+ *   of the last command sequence number applied per process (same hash tag: one cluster slot).
  * - Numbers are written and replied as `%.17g` strings: Lua numbers are doubles, and a Lua
  *   number in a reply would be truncated to an integer (expiries may be fractional ms).
  * - A `null` field is absent from the hash and `false` (a nil bulk) in a reply.
- * - Every transition bumps `generation` and drops all trial leases, like the core's `NO_TRIALS`.
- * - Keys expire at `lastActivityAt + ttlMs` (PEXPIREAT; ttlMs 0 = never), so Redis forgets a
- *   connection exactly when the cleanup sweep of a memory store would.
- * - The last four ARGV of every script are the announcement tail (ANNOUNCE_DOC): scripts that
- *   change shared state PUBLISH the change, with the common reply, so every process can apply it.
+ * - Every transition bumps `generation` and drops all trial leases, like the core's `NO_TRIALS`;
+ *   every change of the hash bumps `version`, which orders the states a process sees.
+ * - Keys expire at `max(lastActivityAt, openUntil) + ttlMs` (PEXPIREAT; ttlMs 0 = never): Redis
+ *   forgets a connection when the cleanup sweep of a memory store would, but never while it is
+ *   open (an open period longer than the TTL must not lose the circuit).
+ * - Exactly once: a command that changes state carries the sending process's sequence number;
+ *   a number at or below the last one applied for that process is a resend (ioredis resends
+ *   unanswered commands after a reconnect) and changes nothing.
+ * - The last four ARGV of every script are the common tail (TAIL_DOC): scripts that change
+ *   shared state PUBLISH the change, with the common reply, so every process can apply it.
  *
  * The reply shape is REPLY_DOC below (spliced into each script's header).
  */
 /** The common reply, as Lua comment text for the header of every script that returns it. */
 export const REPLY_DOC = `
-  Reply (every script except delete), a fixed-order array of strings or nils:
+  Reply (every script except delete and touch_trial), a fixed-order array of strings or nils:
     [1] now (server ms)  [2] found: '1' ('0' = no such connection, and the reply ends here)
     [3] expired: '1' when this call settled open → half_open (dated at the old openUntil)
     [4] from: the state the operation applied to (after that settle)
     [5] transitioned: '1' when the operation itself changed the state
-    [6] flag: register → created, acquire_trial → admitted, else '0'
+    [6] flag: register/sync → created, acquire_trial → admitted, else '0'
     [7] retryAfter ms (acquire_trial when refused, else '0')
-    [8] state  [9] failureCount  [10] openedAt  [11] openUntil  [12] openings
-    [13] changedAt  [14] generation  [15] totalFailures  [16] totalSuccesses
-    [17] lastFailureTime  [18] lastFailureReason  [19] lastSuccessTime  [20] registeredAt
-    [21] lastActivityAt  [22] options (JSON)  [23] metadata (JSON)  (= FIELDS, in order;
-    nil when null)  [24] live (unexpired) trial leases`;
+    [8] announced: '1' when this call published the connection's state
+    [9] duplicate: '1' when the command was a resend and changed nothing
+    [10] state  [11] failureCount  [12] openedAt  [13] openUntil  [14] openings
+    [15] changedAt  [16] generation  [17] version  [18] totalFailures  [19] totalSuccesses
+    [20] lastFailureTime  [21] lastFailureReason  [22] lastSuccessTime  [23] registeredAt
+    [24] lastActivityAt  [25] options (JSON)  [26] metadata (JSON)  (= FIELDS, in order;
+    nil when null)  [27] live (unexpired) trial leases`;
 
-/** The announcement tail, as Lua comment text for script headers. */
-export const ANNOUNCE_DOC = `
-  ARGV[#ARGV-3] channel  [#ARGV-2] source (the announcing process)
-  ARGV[#ARGV-1] identifier  [#ARGV] scope ('' = none)
-  Announces on the channel: JSON { source, kind, identifier, scope?, reason?, reply }, where
-  reply is this script's reply (nils as false) and kind the operation, or 'expire' when the
-  script only recorded the lazy open → half_open transition.`;
+/** The common tail of ARGV, as Lua comment text for script headers. */
+export const TAIL_DOC = `
+  ARGV[#ARGV-3] channel  [#ARGV-2] source (the calling process)
+  ARGV[#ARGV-1] tag (the connection's escaped hash tag, as in its keys)
+  ARGV[#ARGV] sequence number of this command for its source, '' for none (not deduplicated)
+  Announces on the channel: JSON { source, kind, tag, reason?, reply }, where reply is this
+  script's reply (nils as false) and kind the operation, or 'expire' when the script only
+  recorded the lazy open → half_open transition.`;
 
 export const COMMON_LUA = `
 if redis.replicate_commands then redis.replicate_commands() end
 
 local FIELDS = { 'state', 'failureCount', 'openedAt', 'openUntil', 'openings', 'changedAt',
-  'generation', 'totalFailures', 'totalSuccesses', 'lastFailureTime', 'lastFailureReason',
-  'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata' }
+  'generation', 'version', 'totalFailures', 'totalSuccesses', 'lastFailureTime',
+  'lastFailureReason', 'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata' }
+-- Stored but never replied: when the state was last announced, and the rebuild bookkeeping of
+-- a connection recreated from what processes knew (see sync).
+local HIDDEN = { 'announcedAt', 'announcedVersion', 'rebuilt', 'baseFailures', 'baseSuccesses' }
 local TEXT = { state = true, lastFailureReason = true, options = true, metadata = true }
+local SEQ_KEEP = 64
+local SEQ_MAX_AGE = 86400000
 
 local function num(v) return string.format('%.17g', v) end
 
@@ -56,7 +70,7 @@ end
 
 -- c.was / c.text: the values as loaded (numbers) and as stored (strings), so save() writes only
 -- what changed and reply() returns stored strings as they are: formatting a number costs about
--- 1 µs in Redis' Lua, and a report changes 3 of 16 fields.
+-- 1 µs in Redis' Lua, and a report changes 3 of 17 fields.
 local function load()
   local raw = redis.call('HGETALL', KEYS[1])
   if #raw == 0 then return nil end
@@ -67,8 +81,14 @@ local function load()
     if TEXT[f] then c[f] = v else c[f] = tonumber(v) end
     was[f] = c[f]
   end
+  if c.version == nil then c.version = 0 end
   c.was, c.text = was, text
   return c
+end
+
+-- now, ttl and the loaded connection (nil when absent): how every script starts.
+local function begin()
+  return server_now(), tonumber(ARGV[1]), load()
 end
 
 -- A field's value as a reply or hash string.
@@ -95,9 +115,12 @@ local function open_period(s, n)
   return s.expiry
 end
 
+-- A transition: a new generation, no trial leases, and the end of a rebuild (the fleet's live
+-- state now wins over what reconnecting processes remember).
 local function bump(c)
   c.generation = c.generation + 1
   c.clear_trials = true
+  c.rebuilt, c.baseFailures, c.baseSuccesses = nil, nil, nil
 end
 
 -- transitions.ts settle, plus memory-store's lastActivityAt bookkeeping
@@ -133,10 +156,9 @@ local function closed(c, now)
   bump(c)
 end
 
-local function save(c)
-  local set, del = {}, {}
+local function save_fields(c, list, set, del)
   local was = c.was or {}
-  for _, f in ipairs(FIELDS) do
+  for _, f in ipairs(list) do
     local v = c[f]
     if v == nil then
       if was[f] ~= nil then del[#del + 1] = f end
@@ -145,6 +167,12 @@ local function save(c)
       set[#set + 1] = out(c, f)
     end
   end
+end
+
+local function save(c)
+  local set, del = {}, {}
+  save_fields(c, FIELDS, set, del)
+  save_fields(c, HIDDEN, set, del)
   if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
   if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
   if c.clear_trials then
@@ -155,37 +183,72 @@ end
 
 local function expire(c, ttl)
   if ttl > 0 then
-    local at = num(math.floor(c.lastActivityAt + ttl))
+    local at = num(math.floor(math.max(c.lastActivityAt, c.openUntil or 0) + ttl))
     redis.call('PEXPIREAT', KEYS[1], at)
     redis.call('PEXPIREAT', KEYS[2], at)
+    redis.call('PEXPIREAT', KEYS[3], at)
   else
     redis.call('PERSIST', KEYS[1])
     redis.call('PERSIST', KEYS[2])
+    redis.call('PERSIST', KEYS[3])
   end
 end
 
-local function persist(c, ttl)
+-- Whether this command is a resend of one already applied (see "Exactly once" above).
+local function duplicate()
+  local seq = tonumber(ARGV[#ARGV])
+  if seq == nil then return false end
+  local last = redis.call('HGET', KEYS[3], ARGV[#ARGV - 2])
+  if not last then return false end
+  local applied = tonumber(string.match(last, '^(%d+)'))
+  return applied ~= nil and seq <= applied
+end
+
+-- Records this command's sequence number as applied. Entries of processes silent for a day go
+-- once there are more than SEQ_KEEP (a fleet's restarts add one each).
+local function applied(now)
+  local seq = ARGV[#ARGV]
+  if seq == '' then return end
+  redis.call('HSET', KEYS[3], ARGV[#ARGV - 2], seq .. ':' .. num(now))
+  if redis.call('HLEN', KEYS[3]) > SEQ_KEEP then
+    local all = redis.call('HGETALL', KEYS[3])
+    for i = 1, #all, 2 do
+      local at = tonumber(string.match(all[i + 1], ':(%d+)$'))
+      if at == nil or at < now - SEQ_MAX_AGE then redis.call('HDEL', KEYS[3], all[i]) end
+    end
+  end
+end
+
+-- Saves the connection and moves its expiry: every script that changed it ends with this.
+local function persist(c, ttl, now)
   save(c)
   expire(c, ttl)
+  applied(now)
+end
+
+-- Marks the state as announced now (before persist, so the marks are saved with it).
+local function announcing(c, now)
+  c.announcedAt = now
+  c.announcedVersion = c.version
+  return true
 end
 
 local function missing(now) return { num(now), '0' } end
 
-local function announce(kind, reason, r)
-  local n = #ARGV
-  local msg = { source = ARGV[n - 2], kind = kind, identifier = ARGV[n - 1], reply = r }
-  if ARGV[n] ~= '' then msg.scope = ARGV[n] end
-  if reason ~= nil and reason ~= '' then msg.reason = reason end
-  redis.call('PUBLISH', ARGV[n - 3], cjson.encode(msg))
-end
-
-local function reply(now, c, expired, from, transitioned, flag, retry)
+local function reply(now, c, expired, from, transitioned, flag, retry, announced, dup)
   local r = { num(now), '1', expired and '1' or '0', from, transitioned and '1' or '0',
-    flag and '1' or '0', num(retry) }
+    flag and '1' or '0', num(retry), announced and '1' or '0', dup and '1' or '0' }
   for _, f in ipairs(FIELDS) do
     if c[f] == nil then r[#r + 1] = false else r[#r + 1] = out(c, f) end
   end
   r[#r + 1] = num(redis.call('ZCOUNT', KEYS[2], '(' .. num(now), '+inf'))
   return r
+end
+
+local function announce(kind, reason, r)
+  local n = #ARGV
+  local msg = { source = ARGV[n - 2], kind = kind, tag = ARGV[n - 1], reply = r }
+  if reason ~= nil and reason ~= '' then msg.reason = reason end
+  redis.call('PUBLISH', ARGV[n - 3], cjson.encode(msg))
 end
 `;

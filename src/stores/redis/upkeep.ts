@@ -1,0 +1,127 @@
+/**
+ * Background upkeep of the Redis store's views, on one unref'd timer that runs only while there
+ * is something to do:
+ * - **verify**: an announcement changed a view's state; read the connection back, so a forged
+ *   or stale announcement holds the view for one round trip at most;
+ * - **refresh**: a report of this process changed counters without an announcement (reports
+ *   announce at most every 250 ms); announce the connection once the interval has passed, so
+ *   every view's totals follow Redis within the interval whatever the traffic;
+ * - **repair**: Redis holds data for a connection that this version cannot use; retry it every
+ *   few seconds, until an operator fixes or deletes it.
+ */
+import { reasonText } from '../../core/record.js';
+import { connectionName } from '../../core/arguments.js';
+import type { StoreCore } from './shared.js';
+import type { Entry } from './view.js';
+
+/** How often unannounced counters are announced (ms); also the announce interval of reports. */
+export const REFRESH_MS = 250;
+/** How often a broken connection is tried again (ms). */
+const REPAIR_MS = 5000;
+
+/** The upkeep of one store. */
+export class Upkeep {
+  private readonly verifying = new Set<Entry>();
+  private readonly dirty = new Set<Entry>();
+  private readonly broken = new Set<Entry>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private due = Infinity;
+  private repairAt = 0;
+
+  constructor(private readonly core: StoreCore) {}
+
+  /** Reads the connection back soon. */
+  verify(entry: Entry): void {
+    entry.verify = true;
+    this.verifying.add(entry);
+    this.schedule(0);
+  }
+
+  /** Announces the connection's counters within the refresh interval. */
+  refresh(entry: Entry): void {
+    entry.dirty = true;
+    this.dirty.add(entry);
+    this.schedule(REFRESH_MS);
+  }
+
+  /** Handles the connection locally and retries it every few seconds; warns once. */
+  broke(entry: Entry, error: unknown): void {
+    if (!entry.broken) {
+      const { identifier, scope } = entry.record;
+      process.emitWarning(
+        `brama: Redis holds data for connection ${connectionName(identifier, scope)} that brama cannot use (${reasonText(error) ?? 'unknown error'}); it is handled on this process's local state until the data is fixed or deleted`,
+        'BramaWarning',
+      );
+    }
+    entry.broken = true;
+    this.broken.add(entry);
+    this.repairAt = performance.now() + REPAIR_MS;
+    this.schedule(REPAIR_MS);
+  }
+
+  /** The entry left the registry. */
+  forget(entry: Entry): void {
+    this.verifying.delete(entry);
+    this.dirty.delete(entry);
+    this.broken.delete(entry);
+  }
+
+  /** Stops the timer. */
+  close(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.due = Infinity;
+  }
+
+  private schedule(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.timer !== null && this.due <= at) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.due = at;
+    this.timer = setTimeout(() => this.run(), ms);
+    this.timer.unref();
+  }
+
+  private run(): void {
+    this.timer = null;
+    this.due = Infinity;
+    const core = this.core;
+    if (core.online) {
+      for (const entry of this.verifying) {
+        if (entry.verifying) continue;
+        this.verifying.delete(entry);
+        entry.verify = false;
+        entry.verifying = true;
+        void core.send(
+          (s) => s.read(entry.record),
+          (reply, sentEpoch) => {
+            entry.verifying = false;
+            if (reply.found) core.ingest(entry, reply, 'sync', null, sentEpoch);
+            else if (core.current(entry)) void core.sync(entry);
+          },
+          () => (entry.verifying = false),
+        );
+      }
+      for (const entry of this.dirty) {
+        this.dirty.delete(entry);
+        entry.dirty = false;
+        void core.send(
+          (s) => s.refresh(entry.record),
+          (reply, sentEpoch) => {
+            if (reply.found) core.ingest(entry, reply, 'sync', null, sentEpoch);
+          },
+        );
+      }
+      if (this.broken.size > 0 && performance.now() >= this.repairAt) {
+        // A sync that succeeds clears `broken`; one that fails again marks it (silently).
+        for (const entry of this.broken) {
+          this.broken.delete(entry);
+          void core.sync(entry);
+        }
+      }
+    }
+    if (this.verifying.size > 0) this.schedule(REFRESH_MS);
+    else if (this.dirty.size > 0) this.schedule(REFRESH_MS);
+    else if (this.broken.size > 0) this.schedule(Math.max(0, this.repairAt - performance.now()));
+  }
+}
