@@ -1,4 +1,4 @@
-import type { ScopeOptions } from './brama.js';
+import type { ScopeOptions } from './method-options.js';
 
 /**
  * Key of the hook `brama/testing` uses to reach inside a registry. A registered symbol, so it

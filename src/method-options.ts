@@ -1,7 +1,17 @@
 import type { Metadata } from './core/record.js';
-import type { CircuitOptions } from './core/settings.js';
+import { CIRCUIT_OPTION_KEYS, type CircuitOptions } from './core/settings.js';
 import { unreadable } from './core/arguments.js';
 import { BramaError, invalidArgument, invalidOption } from './core/errors.js';
+
+/** The keys each method's options may hold (anything else is a typo: `BRAMA_INVALID_OPTION`). */
+export const SCOPE_KEYS: ReadonlySet<string> = new Set(['scope']);
+export const FAILURE_KEYS: ReadonlySet<string> = new Set(['scope', 'reason']);
+export const OPEN_KEYS: ReadonlySet<string> = new Set(['scope', 'reason', 'expiry']);
+export const CONNECTION_KEYS: ReadonlySet<string> = new Set([
+  'scope',
+  'metadata',
+  ...CIRCUIT_OPTION_KEYS,
+]);
 
 /** Options that only name the connection. */
 export interface ScopeOptions {
@@ -43,8 +53,11 @@ export function closedError(): BramaError {
   return new BramaError('BRAMA_CLOSED', 'This Brama instance is closed');
 }
 
+/** The metadata of a connection registered without any (shared: it is frozen). */
+export const NO_METADATA: Metadata = Object.freeze({});
+
 export function readMetadata(value: unknown): Metadata {
-  if (value === undefined) return EMPTY_METADATA;
+  if (value === undefined) return NO_METADATA;
   let isArray = true;
   try {
     isArray = Array.isArray(value);
@@ -60,8 +73,6 @@ export function readMetadata(value: unknown): Metadata {
     throw unreadable('option "metadata"', error);
   }
 }
-
-const EMPTY_METADATA: Metadata = Object.freeze({});
 
 export function readReason(value: unknown): string | Error | null {
   if (value === undefined || value === null) return null;

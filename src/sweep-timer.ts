@@ -1,3 +1,5 @@
+import type { Registry } from './registry.js';
+
 /**
  * The one background job: a single `unref()`'d interval per registry, so it never keeps the
  * process alive. Errors inside a sweep are swallowed (a sweep must never crash the process).
@@ -25,4 +27,30 @@ export class SweepTimer {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+/**
+ * One sweep: settles expired open circuits (so `circuit_half_opened` fires without traffic)
+ * and removes connections without activity for `inactiveThreshold` ms. Returns how many it
+ * removed.
+ */
+export function sweep(registry: Registry, inactiveThreshold: number): number {
+  const { store, bus, events } = registry;
+  const now = registry.clock.now();
+  let removed = 0;
+  for (const record of [...store.records()]) {
+    store.settle(record, now);
+    const idle = now - record.lastActivityAt;
+    if (idle < inactiveThreshold || !store.remove(record, 'cleanup')) continue;
+    record.removed = true;
+    removed++;
+    if (bus.wants('connection_removed')) {
+      events.send('connection_removed', record, now, {
+        status: registry.snapshot(record, now),
+        inactiveForMs: idle,
+      });
+    }
+  }
+  events.send('cleanup', null, now, { removed });
+  return removed;
 }

@@ -2,7 +2,7 @@ import { normalizeScope, readOptions } from '../core/arguments.js';
 import type { CircuitOpenError } from '../core/circuit-open-error.js';
 import { invalidOption } from '../core/errors.js';
 import { CIRCUIT_OPTION_KEYS, pickCircuitOptions } from '../core/settings.js';
-import type { ConnectionOptions } from '../brama.js';
+import type { ConnectionOptions } from '../method-options.js';
 
 /**
  * How a fulfilled call counts: `'success'`, `'failure'`, a failure with a reason, or `'ignore'`
@@ -10,8 +10,11 @@ import type { ConnectionOptions } from '../brama.js';
  */
 export type Classification = 'success' | 'failure' | { failure: unknown } | 'ignore';
 
-/** Options of `run`, `wrap` and the decorator (besides the connection's registration options). */
-export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionOptions {
+/** When `fallback` replaces the call's outcome. */
+export type FallbackOn = 'refusal' | 'failure' | 'both';
+
+/** Options of `run`, `wrap` and the decorator besides `fallback` and `fallbackOn`. */
+export interface CallBaseOptions<R> extends ConnectionOptions {
   /**
    * Decides how a fulfilled result counts.
    * @default () => 'success'
@@ -26,14 +29,6 @@ export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionO
    */
   isFailure?: ((error: unknown) => boolean) | undefined;
   /**
-   * Called instead of throwing `CircuitOpenError` when the circuit refuses the call; its result
-   * (or rejection) becomes the call's.
-   * @example { fallback: () => cachedValue }
-   */
-  fallback?:
-    | NoInfer<(error: CircuitOpenError, ...args: Args) => R | Awaited<R> | PromiseLike<Awaited<R>>>
-    | undefined;
-  /**
    * Aborting it rejects the call with `signal.reason`, counted neither way; an already aborted
    * signal means the function is not called.
    */
@@ -46,6 +41,62 @@ export interface CallOptions<R, Args extends unknown[] = []> extends ConnectionO
   timeout?: number | undefined;
 }
 
+/**
+ * The call's arguments as `fallback` receives them. Not inferred from the fallback (`wrap`'s
+ * parameters come from the function alone), element by element: `NoInfer<Args>` as a whole
+ * would reject a fallback that declares fewer parameters than the function.
+ */
+export type FallbackArgs<Args extends unknown[]> = { [K in keyof Args]: NoInfer<Args[K]> };
+
+/** `fallback` for refused calls only (the default). */
+export interface RefusalFallback<Args extends unknown[], F> {
+  /**
+   * When `fallback` runs: `'refusal'` (the circuit refuses the call), `'failure'` (the call
+   * failed: it threw or rejected with an error that counts as a failure, or timed out) or
+   * `'both'`. A fulfilled result that `classify` counts as a failure is still returned as is.
+   * @default 'refusal'
+   * @example { fallbackOn: 'both', fallback: () => cachedPrice }
+   */
+  fallbackOn?: 'refusal' | undefined;
+  /**
+   * Called instead of throwing `CircuitOpenError` when the circuit refuses the call (with the
+   * error, then the call's arguments); its result (or rejection) becomes the call's, so the call
+   * resolves to the function's result or the fallback's.
+   * @example { fallback: () => cachedValue }
+   */
+  fallback?:
+    ((error: CircuitOpenError, ...args: FallbackArgs<Args>) => F | PromiseLike<F>) | undefined;
+}
+
+/** `fallback` for failed calls too (`fallbackOn: 'failure' | 'both'`). */
+export interface FailureFallback<Args extends unknown[], F> {
+  /** See {@link RefusalFallback.fallbackOn}. */
+  fallbackOn: 'failure' | 'both';
+  /**
+   * Called with the failure's error (or the `CircuitOpenError` of a refusal, with `'both'`) and
+   * the call's arguments; its result (or rejection) becomes the call's. The failure is counted
+   * first, as without a fallback.
+   */
+  fallback?: ((error: unknown, ...args: FallbackArgs<Args>) => F | PromiseLike<F>) | undefined;
+}
+
+/** Call options whose `fallback` (if any) handles refusals only: its error is a `CircuitOpenError`. */
+export type RefusalCallOptions<R, Args extends unknown[] = [], F = never> = CallBaseOptions<R> &
+  RefusalFallback<Args, F>;
+
+/** Call options whose `fallback` also handles failures (`fallbackOn: 'failure' | 'both'`). */
+export type FailureCallOptions<R, Args extends unknown[] = [], F = never> = CallBaseOptions<R> &
+  FailureFallback<Args, F>;
+
+/**
+ * Options of `run`, `wrap` and the decorator (besides the connection's registration options).
+ * `R` is the function's result, `Args` its parameters, `F` what `fallback` returns.
+ */
+export type CallOptions<R, Args extends unknown[] = [], F = never> =
+  RefusalCallOptions<R, Args, F> | FailureCallOptions<R, Args, F>;
+
+type Fallback = (error: unknown, ...args: unknown[]) => unknown;
+
 /** Validated call options. */
 export interface ParsedCall {
   readonly scope: string | null;
@@ -53,24 +104,32 @@ export interface ParsedCall {
   readonly registration: ConnectionOptions;
   readonly classify: ((result: unknown) => Classification) | null;
   readonly isFailure: ((error: unknown) => boolean) | null;
-  readonly fallback: ((error: CircuitOpenError, ...args: unknown[]) => unknown) | null;
+  /** The fallback for a refusal, or `null`. */
+  readonly onRefusal: Fallback | null;
+  /** The fallback for a failure, or `null`. */
+  readonly onFailure: Fallback | null;
   readonly signal: AbortSignal | null;
   readonly timeout: number | null;
+  /** The values read from the options object, to notice when it was changed since. */
+  readonly source: Readonly<Record<string, unknown>> | null;
 }
 
 /** The longest delay a Node.js timer honours. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const CALL_KEYS: ReadonlySet<string> = new Set([
+const KEYS: readonly string[] = Object.freeze([
   'scope',
   'metadata',
   ...CIRCUIT_OPTION_KEYS,
   'classify',
   'isFailure',
   'fallback',
+  'fallbackOn',
   'signal',
   'timeout',
 ]);
+const CALL_KEYS: ReadonlySet<string> = new Set(KEYS);
+const FALLBACK_ON: ReadonlySet<unknown> = new Set(['refusal', 'failure', 'both']);
 
 /** The options of a call without options (shared, so the common path allocates nothing). */
 export const NO_CALL_OPTIONS: ParsedCall = Object.freeze({
@@ -78,15 +137,53 @@ export const NO_CALL_OPTIONS: ParsedCall = Object.freeze({
   registration: Object.freeze({}),
   classify: null,
   isFailure: null,
-  fallback: null,
+  onRefusal: null,
+  onFailure: null,
   signal: null,
   timeout: null,
+  source: null,
 });
+
+/**
+ * Parsed options by options object. `run` is usually given the same object (a constant) on
+ * every call: it is validated once, not per call. A cached entry is used only while the object
+ * still holds the values it was parsed from (one read of each option per call, far cheaper than
+ * validating): an object changed between calls is parsed again, so `run` always does what the
+ * object says at the time of the call. Weak, so an options object is not kept alive by brama.
+ */
+const parsedByObject = new WeakMap<object, ParsedCall>();
+
+/** Validates the options of `run`/`wrap`/the decorator, reusing an earlier parse of `input`. */
+export function callOptionsOf(input: unknown, what: string): ParsedCall {
+  if (input === undefined || input === null) return NO_CALL_OPTIONS;
+  if (typeof input !== 'object') return parseCallOptions(input, what); // throws
+  const cached = parsedByObject.get(input);
+  if (cached !== undefined && unchanged(input as Record<string, unknown>, cached)) return cached;
+  const parsed = parseCallOptions(input, what);
+  parsedByObject.set(input, parsed);
+  return parsed;
+}
+
+/** Whether `input` still holds the values `parsed` was built from. */
+function unchanged(input: Record<string, unknown>, parsed: ParsedCall): boolean {
+  const source = parsed.source as Record<string, unknown>;
+  try {
+    for (let i = 0; i < KEYS.length; i++) {
+      const key = KEYS[i] as string;
+      if (input[key] !== source[key]) return false;
+    }
+  } catch {
+    return false; // a getter that throws now: parse again, which reports it as a BramaError
+  }
+  return true;
+}
 
 /** Validates the options of `run`/`wrap`/the decorator. */
 export function parseCallOptions(input: unknown, what: string): ParsedCall {
-  if (input === undefined) return NO_CALL_OPTIONS;
+  if (input === undefined || input === null) return NO_CALL_OPTIONS;
   const o = readOptions(input, what, CALL_KEYS);
+  const source: Record<string, unknown> = {};
+  for (const key of KEYS) source[key] = o[key];
   const scope = normalizeScope(o.scope);
   pickCircuitOptions(o); // validates the registration options now, whether or not they are used
   const registration: Record<string, unknown> = { scope };
@@ -96,7 +193,11 @@ export function parseCallOptions(input: unknown, what: string): ParsedCall {
     if (o[key] !== undefined && typeof o[key] !== 'function')
       throw invalidOption(key, 'a function', o[key]);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+  const fallbackOn = o.fallbackOn ?? 'refusal';
+  if (!FALLBACK_ON.has(fallbackOn)) {
+    throw invalidOption('fallbackOn', "'refusal', 'failure' or 'both'", fallbackOn);
+  }
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
     throw invalidOption('signal', 'an AbortSignal', o.signal);
   }
   const timeout = o.timeout;
@@ -107,13 +208,24 @@ export function parseCallOptions(input: unknown, what: string): ParsedCall {
     // Node fires a timer above 2^31 - 1 ms after 1 ms: such a timeout would fail every call.
     throw invalidOption('timeout', `a number of ms > 0 and <= ${MAX_TIMER_MS}`, timeout);
   }
+  const fallback = (o.fallback as Fallback | undefined) ?? null;
   return Object.freeze({
     scope,
     registration: Object.freeze(registration),
     classify: (o.classify as ParsedCall['classify']) ?? null,
     isFailure: (o.isFailure as ParsedCall['isFailure']) ?? null,
-    fallback: (o.fallback as ParsedCall['fallback']) ?? null,
-    signal: o.signal ?? null,
+    onRefusal: fallbackOn === 'failure' ? null : fallback,
+    onFailure: fallbackOn === 'refusal' ? null : fallback,
+    signal: (o.signal as AbortSignal | undefined) ?? null,
     timeout: timeout ?? null,
+    source: Object.freeze(source),
   });
+}
+
+function isAbortSignal(value: unknown): boolean {
+  try {
+    return value instanceof AbortSignal;
+  } catch {
+    return false; // a revoked Proxy
+  }
 }

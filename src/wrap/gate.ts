@@ -1,7 +1,7 @@
 import type { CircuitOpenError } from '../core/circuit-open-error.js';
 import type { Clock } from '../core/clock.js';
 import type { ConnectionRecord } from '../core/record.js';
-import type { ConnectionOptions } from '../brama.js';
+import type { ConnectionOptions } from '../method-options.js';
 import type { Outcome } from '../stores/store.js';
 
 /** What a registry offers wrapped calls: admission on entry and the outcome on exit. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
 import { Brama, CircuitOpenError, isBramaError } from '../index.js';
 import { ManualClock, recordEvents } from '../testing/index.js';
 
@@ -94,13 +95,32 @@ describe('run: outcomes', () => {
     expect(brama.status('api')).toMatchObject({ totalFailures: 0, totalSuccesses: 0 });
   });
 
-  it('passes a signal to fn only if it declares a parameter', async () => {
+  it('without timeout or signal, every call gets one shared signal that never aborts nor keeps listeners', async () => {
     const { brama } = setup();
     const signals: AbortSignal[] = [];
     await brama.run('api', (signal) => signals.push(signal));
     await brama.run('api', (signal) => signals.push(signal));
-    expect(signals[0]).toBeInstanceOf(AbortSignal);
+    const [first, second] = signals as [AbortSignal, AbortSignal];
+    expect(first).toBeInstanceOf(AbortSignal);
+    expect(first).toBe(second);
+    expect(first.aborted).toBe(false);
+    expect(() => first.throwIfAborted()).not.toThrow();
+    // Listeners that could never fire are not kept (they would pile up across calls).
+    const listener = vi.fn();
+    first.addEventListener('abort', listener);
+    first.onabort = listener;
+    expect(getEventListeners(first, 'abort')).toHaveLength(0);
+  });
+
+  it('with a timeout or a signal, a function that declares a parameter gets its own signal', async () => {
+    const { brama } = setup();
+    const caller = new AbortController();
+    const signals: AbortSignal[] = [];
+    await brama.run('api', (signal) => signals.push(signal), { timeout: 1_000 });
+    await brama.run('api', (signal) => signals.push(signal), { timeout: 1_000 });
+    await brama.run('api', (signal) => signals.push(signal), { signal: caller.signal });
     expect(signals[0]).not.toBe(signals[1]);
+    expect(signals[2]).toBe(caller.signal); // only the caller can abort: no signal of ours
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Brama, CircuitOpenError } from '../index.js';
+import { Brama, CircuitOpenError, type CallOptions } from '../index.js';
 import { ManualClock } from '../testing/index.js';
 
 const brama = () => new Brama({ clock: new ManualClock(0), cleanupInterval: 0, maxAttempts: 2 });
@@ -81,8 +81,13 @@ describe('wrap types', () => {
     const classifyText = (r: string) => (r ? ('success' as const) : ('failure' as const));
     // @ts-expect-error the classifier sees the fulfilled value type (number, not string)
     b.wrap('api', () => Promise.resolve(1), { classify: classifyText });
-    // @ts-expect-error the fallback must return the function's result type
-    b.wrap('api', (id: number) => Promise.resolve(id), { fallback: () => 'text' });
+    // The fallback may return another type: the call resolves to either.
+    const orText = b.wrap('api', (id: number) => Promise.resolve(id), { fallback: () => 'text' });
+    expectTypeOf(orText).returns.toEqualTypeOf<Promise<number | string>>();
+    expectTypeOf(
+      b.run('api', () => Promise.resolve(1), { fallback: () => Promise.resolve(null) }),
+    ).toEqualTypeOf<Promise<number | null>>();
+    expectTypeOf(b.run('api', () => 1, { fallback: () => 2 })).toEqualTypeOf<Promise<number>>();
     // A fallback that takes fewer parameters does not narrow the wrapped function's parameters.
     const query = b.wrap(
       'db',
@@ -99,5 +104,36 @@ describe('wrap types', () => {
         return id;
       },
     });
+    // With fallbackOn 'failure' or 'both', the fallback also sees the call's own errors.
+    const safe = b.wrap('api', (id: number) => Promise.resolve(id), {
+      fallbackOn: 'both',
+      fallback: (error, id) => {
+        expectTypeOf(error).toEqualTypeOf<unknown>();
+        expectTypeOf(id).toEqualTypeOf<number>();
+        return 'none' as const;
+      },
+    });
+    expectTypeOf(safe).returns.toEqualTypeOf<Promise<number | 'none'>>();
+    void b.run('api', () => 1, {
+      fallbackOn: 'failure',
+      fallback: (error) => expectTypeOf(error).toEqualTypeOf<unknown>(),
+    });
+    // A fallback that takes fewer parameters leaves the wrapped function's parameters alone.
+    expectTypeOf(
+      b.wrap('db', (sql: string, values?: unknown[]) => Promise.resolve(values ?? sql), {
+        fallbackOn: 'both',
+        fallback: () => [],
+      }),
+    ).parameters.toEqualTypeOf<[sql: string, values?: unknown[]]>();
+    // Options built ahead of the call (either kind) are accepted as one type.
+    const prebuilt: CallOptions<number, [], string> = { fallbackOn: 'both', fallback: () => 'x' };
+    expectTypeOf(b.run('api', () => 1, prebuilt)).toEqualTypeOf<Promise<number | string>>();
+    const typeOnly = (): unknown[] => [
+      // @ts-expect-error fallbackOn takes 'refusal', 'failure' or 'both'
+      b.run('api', () => 1, { fallbackOn: 'always', fallback: () => 2 }),
+      // @ts-expect-error a refusal-only fallback's error is a CircuitOpenError, not a string
+      b.run('api', () => 1, { fallback: (error: string) => error }),
+    ];
+    expect(typeOnly).toBeTypeOf('function'); // checked by tsc, never called
   });
 });

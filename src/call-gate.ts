@@ -1,0 +1,72 @@
+import { BramaError } from './core/errors.js';
+import { connectionName } from './core/arguments.js';
+import type { CircuitOpenError } from './core/circuit-open-error.js';
+import type { ConnectionRecord } from './core/record.js';
+import { refusal } from './core/refusal.js';
+import { retryAfter } from './core/transitions.js';
+import type { ConnectionOptions } from './method-options.js';
+import type { Registry } from './registry.js';
+import type { Outcome } from './stores/store.js';
+import type { CallGate } from './wrap/gate.js';
+
+/**
+ * A registry's gate for wrapped calls (`run`, `wrap`, the decorator): admission on entry, with
+ * registration on first use, and the outcome on exit.
+ */
+export class RegistryGate implements CallGate {
+  readonly clock: Registry['clock'];
+
+  constructor(
+    private readonly registry: Registry,
+    /** Registers a connection met for the first time, with the call's options. */
+    private readonly register: (identifier: string, opts: ConnectionOptions) => void,
+  ) {
+    this.clock = registry.clock;
+  }
+
+  enter(
+    identifier: string,
+    scope: string | null,
+    registration: ConnectionOptions,
+  ): ConnectionRecord | CircuitOpenError {
+    const { registry } = this;
+    registry.ensureOpen();
+    const store = registry.store;
+    let record = store.get(identifier, scope);
+    if (record === undefined) {
+      this.register(identifier, registration);
+      record = store.get(identifier, scope);
+      if (record === undefined)
+        throw new BramaError(
+          'BRAMA_NOT_FOUND',
+          `Connection ${connectionName(identifier, scope)} vanished`,
+        );
+    }
+    if (store.admit(record)) return record;
+    const wait = retryAfter(record.circuit, registry.settingsOf(record), this.clock.now());
+    return refusal(identifier, scope, record.circuit, wait);
+  }
+
+  leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void {
+    if (this.registry.closing !== null || (outcome === 'ignore' && !trial)) return;
+    if (record.removed) return; // unregistered (or swept) meanwhile
+    const now = outcome === 'success' ? this.successTime(record) : this.clock.now();
+    try {
+      this.registry.store.report(record, outcome, now, reason);
+    } catch {
+      // A store failure must not turn the caller's result into an error.
+    }
+  }
+
+  /**
+   * The time of a success: on a closed circuit, where it only stamps `lastSuccessTime`, the
+   * clock's reading of this event-loop turn (see `TurnClock`), unless a `success` event will
+   * show it; otherwise the exact time.
+   */
+  successTime(record: ConnectionRecord): number {
+    const { bus, clock } = this.registry;
+    return record.circuit.state === 'closed' && (!bus.active || !bus.wants('success'))
+      ? clock.recent()
+      : clock.now();
+  }
+}

@@ -1,0 +1,43 @@
+import { checkIdentifier } from '../core/arguments.js';
+import { invalidArgument } from '../core/errors.js';
+import { callOptionsOf, parseCallOptions } from './call-options.js';
+import { execute } from './execute.js';
+import type { CallGate } from './gate.js';
+
+/** `brama.run`: validates the arguments (rejecting on bad input), then runs the call. */
+export function runCall<T>(
+  gate: CallGate,
+  identifier: string,
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  opts: unknown,
+): Promise<T> {
+  let call;
+  try {
+    checkIdentifier(identifier);
+    if (typeof fn !== 'function') throw invalidArgument('fn', 'a function', fn);
+    call = callOptionsOf(opts, 'run options');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // A function that declares no parameter cannot see its signal.
+  return execute(gate, identifier, call, fn, undefined, null, fn.length > 0);
+}
+
+/**
+ * `brama.wrap`: validates the arguments and the options (throwing on bad input) and returns
+ * `fn` protected, `this` and arguments passed through.
+ */
+export function wrapCall<Args extends unknown[], T>(
+  gate: CallGate,
+  identifier: string,
+  fn: (...args: Args) => unknown,
+  opts: unknown,
+): (...args: Args) => Promise<T> {
+  checkIdentifier(identifier);
+  if (typeof fn !== 'function') throw invalidArgument('fn', 'a function', fn);
+  const call = parseCallOptions(opts, 'wrap options');
+  const target = fn as unknown as (...args: never[]) => T;
+  return function (this: unknown, ...args: Args): Promise<T> {
+    return execute(gate, identifier, call, target, this, args, false);
+  };
+}
