@@ -30,6 +30,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', 'coverage/**'],
     environment: 'node',
+    setupFiles: ['test/setup/process-warnings.ts'],
     globals: false,
     pool: 'forks',
     testTimeout: 20_000,

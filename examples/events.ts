@@ -13,10 +13,10 @@ const all = brama.subscribe(
   { scope: 'billing' },
 );
 
-// Only transitions, with where they came from.
+// Only transitions, with where they came from. With `events`, the handler's `event` is narrowed
+// to those types: here a state_change event, whose data is the transition.
 brama.subscribe(
   (event) => {
-    if (event.type !== 'state_change') return;
     const { from, to, cause, reason } = event.data;
     console.log(`  ${from} → ${to} (cause: ${cause}, reason: ${String(reason)})`);
   },
@@ -27,7 +27,7 @@ brama.subscribe(
 brama.subscribe((event) => console.log(`  ALERT: ${event.identifier} tripped`), {
   events: ['circuit_opened'],
   identifier: 'payments-api',
-  filter: (event) => event.type === 'circuit_opened' && event.data.cause === 'failure',
+  filter: (event) => event.data.cause === 'failure',
 });
 
 brama.register('payments-api', { scope: 'billing' });

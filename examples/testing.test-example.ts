@@ -46,12 +46,8 @@ describe('priceOf', () => {
     expect(await priceOf(brama, fetchPrice)).toBe(12.5);
     expectState(brama, 'pricing-api', 'closed');
 
-    expect(events.events.map((e) => e.type === 'state_change' && e.data.to)).toEqual([
-      'closed',
-      'open',
-      'half_open',
-      'closed',
-    ]);
+    // `events` holds state_change events only (the filter narrows their type too).
+    expect(events.events.map((e) => e.data.to)).toEqual(['closed', 'open', 'half_open', 'closed']);
     const first = await events.waitFor('state_change');
     expect(first.data.to).toBe('closed'); // the earliest one recorded: unknown → closed
   });

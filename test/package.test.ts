@@ -265,18 +265,22 @@ describe('installed from its tarball, as README "Install" says', () => {
   );
 
   it(
-    'tests a class with standard decorators under vitest with the documented config',
+    'runs the testing example and a class with standard decorators under vitest (documented config)',
     () => {
       const example = join(root, 'examples/vitest-decorators');
       const app = join(project, 'decorators');
       cpSync(example, app, { recursive: true });
+      // README: "save it as a *.test.ts file in your project".
+      cpSync(join(root, 'examples/testing.test-example.ts'), join(app, 'testing.test.ts'));
       const vitest = join(root, 'node_modules/vitest/vitest.mjs');
       const result = run(process.execPath, [vitest, 'run', '--root', app], {
         cwd: project,
         env: { CI: '1', NO_COLOR: '1' },
       });
       expectOk(result);
-      expect(result.stdout).toMatch(/Tests\s+1 passed/);
+      expect(result.stdout).toMatch(/Test Files\s+2 passed \(2\)/);
+      expect(result.stdout).toMatch(/Tests\s+\d+ passed \(\d+\)/);
+      expect(result.stdout).not.toMatch(/failed|skipped/);
     },
     TIMEOUT_MS * 3,
   );
