@@ -40,7 +40,17 @@ export type {
   RemovalCause,
   StoreHost,
 } from './stores/store.js';
-export type { CallOptions, Classification } from './wrap/call-options.js';
+export type {
+  CallBaseOptions,
+  CallOptions,
+  Classification,
+  FailureCallOptions,
+  FailureFallback,
+  FallbackArgs,
+  FallbackOn,
+  RefusalCallOptions,
+  RefusalFallback,
+} from './wrap/call-options.js';
 export {
   circuitBreaker,
   type CircuitBreakerOptions,
