@@ -1,184 +1,54 @@
 /**
- * Fault tests of fleet mode (`brama/redis`, PRODUCT.md §7): each test runs its own
- * `redis-server` child (no persistence, a free port) and kills it, restarts it empty, or pauses
- * it, and checks that callers never see an exception or a hang, that `store_degraded` /
- * `store_recovered` fire once, that the degraded policy applies, and that state reconciles.
- * Skipped when `redisUrl` is undefined (outside CI without REDIS_URL), like the other
- * `*.redis.test.ts` files; when not skipped, a redis-server that cannot start fails the test.
+ * Fault tests of fleet mode (`brama/redis`): each test runs its own `redis-server` child (no
+ * persistence, a free port) and kills it, restarts it empty, or pauses it, and checks that
+ * callers never see an exception or a hang, that `store_degraded` / `store_recovered` fire once,
+ * that the degraded policy applies, and that state reconciles. Skipped when `redisUrl` is
+ * undefined (outside CI without REDIS_URL), like the other `*.redis.test.ts` files; when not
+ * skipped, a redis-server that cannot start fails the test. More faults (lost replies, black
+ * holes, snapshots, eviction) are in convergence-faults.redis.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Brama,
-  CircuitOpenError,
-  isBramaError,
-  type BramaEvent,
-  type BramaEventType,
-} from '../src/index.js';
-import { createRedisStore, type DegradedPolicy, type RedisStore } from '../src/redis.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CircuitOpenError } from '../src/index.js';
+import type { DegradedPolicy } from '../src/redis.js';
 import { connectionKeys } from '../src/stores/redis/keys.js';
-import { connect, redisUrl } from '../src/stores/redis/redis-test-support.js';
-import { RedisServer } from './faults/redis-server.js';
+import { redisUrl } from '../src/stores/redis/redis-test-support.js';
+import {
+  call,
+  COMMAND_TIMEOUT,
+  degradedOnce,
+  eventually,
+  FaultFleet,
+  RECOVERY_INTERVAL,
+  RECOVERY_MS,
+  within,
+  type Answer,
+  type Member,
+} from './faults/fleet-support.js';
 
 const describeFaults = redisUrl === undefined ? describe.skip : describe;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const COMMAND_TIMEOUT = 300;
-const RECOVERY_INTERVAL = 100;
-/** No single call, flush or close may take longer than this: past it, it hangs. */
-const DEADLINE_MS = 2_000;
-/** How long a restarted or resumed Redis may take to be noticed and reconciled. */
-const RECOVERY_MS = 5_000;
-
-/** Rejects when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, what: string, ms = DEADLINE_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `check` until it stops throwing, or fails with its last error after `ms`. */
-async function eventually(check: () => void | Promise<void>, ms = DEADLINE_MS): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await sleep(10);
-    }
-  }
-}
-
-const own = new Error('the function failed');
-
-/** How a wrapped call ended: its own result, its own error, or a refusal. */
-type Answer = 'ok' | 'own' | 'refused';
-
-/**
- * Runs one wrapped call and classifies its result; fails on anything else (a Redis error, a
- * BramaError other than CircuitOpenError) and when it does not settle within the deadline.
- */
-async function call(
-  brama: Brama,
-  identifier: string,
-  outcome: 'ok' | 'fail' = 'ok',
-  delayMs = 0,
-): Promise<Answer> {
-  try {
-    const value = await within(
-      brama.run(identifier, async () => {
-        if (delayMs > 0) await sleep(delayMs);
-        if (outcome === 'fail') throw own;
-        return 'value';
-      }),
-      `run('${identifier}')`,
-    );
-    expect(value).toBe('value');
-    return 'ok';
-  } catch (error) {
-    if (error === own) return 'own';
-    if (error instanceof CircuitOpenError) return 'refused';
-    throw error;
-  }
-}
-
-interface Member {
-  readonly brama: Brama;
-  readonly store: RedisStore;
-  readonly events: BramaEvent[];
-  count(type: BramaEventType): number;
-}
 
 describeFaults('fleet mode under Redis faults', () => {
-  let servers: RedisServer[] = [];
-  let members: Member[] = [];
-  let clients: Redis[] = [];
-  let prefix = '';
-
-  afterEach(async () => {
-    try {
-      const closing = members.map((m) => within(m.brama.close(), 'brama.close()'));
-      members = [];
-      for (const client of clients) client.disconnect();
-      clients = [];
-      await Promise.all(closing);
-    } finally {
-      await Promise.all(servers.map((s) => s.kill()));
-      servers = [];
-    }
+  let fleet: FaultFleet;
+  beforeEach(() => {
+    fleet = new FaultFleet();
   });
+  afterEach(() => fleet.dispose());
 
-  async function startServer(port?: number): Promise<RedisServer> {
-    const server = await RedisServer.start(port);
-    servers.push(server);
-    return server;
-  }
-
-  async function member(url: string, degradedPolicy: DegradedPolicy = 'local'): Promise<Member> {
-    const store = createRedisStore({
-      url,
-      prefix,
-      commandTimeout: COMMAND_TIMEOUT,
-      recoveryInterval: RECOVERY_INTERVAL,
-      degradedPolicy,
-    });
-    const brama = new Brama({ store, maxAttempts: 3, expiry: 60_000 });
-    const events: BramaEvent[] = [];
-    brama.subscribe((e) => void events.push(e), { events: ['store_degraded', 'store_recovered'] });
-    const member: Member = {
-      brama,
-      store,
-      events,
-      count: (type) => events.filter((e) => e.type === type).length,
-    };
-    members.push(member);
-    await within(store.ready(), 'store.ready()');
-    expect(store.degraded).toBe(false);
-    return member;
-  }
-
-  /** A plain client to look at (and change) what Redis holds. */
-  function rawClient(url: string): Redis {
-    const client = connect(url);
-    clients.push(client);
-    return client;
-  }
-
-  async function flush(...of: Member[]): Promise<void> {
-    await within(Promise.all(of.map((m) => m.store.flush())), 'store.flush()');
-  }
-
-  /** Waits for the (single) `store_degraded` of `member` and checks its error. */
-  async function degradedOnce(member: Member): Promise<BramaEvent> {
-    await eventually(() => expect(member.count('store_degraded')).toBe(1));
-    expect(member.store.degraded).toBe(true);
-    const event = member.events.find((e) => e.type === 'store_degraded')!;
-    const { error } = event.data as { error: unknown };
-    expect(isBramaError(error, 'BRAMA_STORE_UNAVAILABLE'), String(error)).toBe(true);
-    return event;
-  }
-
-  const fresh = (): void => {
-    prefix = `brama-faults-${randomUUID()}`;
-  };
+  const startServer = (port?: number) => fleet.server(port);
+  const member = (url: string, degradedPolicy: DegradedPolicy = 'local'): Promise<Member> =>
+    fleet.member(url, {}, { degradedPolicy });
+  const rawClient = (url: string) => fleet.raw(url);
+  const flush = (...of: Member[]): Promise<unknown> => Promise.all(of.map((m) => m.flush()));
 
   it('Redis killed mid-run: callers keep getting answers and failures trip the circuit locally', async () => {
-    fresh();
     const server = await startServer();
     const a = await member(server.url);
     a.brama.register('db');
@@ -241,7 +111,6 @@ describeFaults('fleet mode under Redis faults', () => {
   });
 
   it('Redis restarted empty: store_recovered fires and the open circuit is recreated in Redis', async () => {
-    fresh();
     const server = await startServer();
     const a = await member(server.url);
     a.brama.register('db');
@@ -264,7 +133,7 @@ describeFaults('fleet mode under Redis faults', () => {
 
     // Reconciled before store_recovered: Redis lost the connection, the local view recreated it.
     const raw = rawClient(restarted.url);
-    const key = connectionKeys(prefix, 'db', null).state;
+    const key = connectionKeys(fleet.prefix, 'db', null).state;
     expect(await within(raw.hget(key, 'state'), 'HGET state')).toBe('open');
     expect(await within(raw.hget(key, 'totalFailures'), 'HGET totalFailures')).toBe('3');
     expect(a.brama.status('db').state).toBe('open');
@@ -282,7 +151,6 @@ describeFaults('fleet mode under Redis faults', () => {
   });
 
   it('Redis paused (SIGSTOP): degraded without a TCP close, calls answer at once, then reconciles on SIGCONT', async () => {
-    fresh();
     const server = await startServer();
     const a = await member(server.url);
     const b = await member(server.url);
@@ -323,7 +191,7 @@ describeFaults('fleet mode under Redis faults', () => {
 
     // Redis wins: A's view now holds the circuit B opened (a 300 s opening, not A's local 60 s).
     const raw = rawClient(server.url);
-    const key = connectionKeys(prefix, 'db', null).state;
+    const key = connectionKeys(fleet.prefix, 'db', null).state;
     expect(await within(raw.hget(key, 'state'), 'HGET state')).toBe('open');
     const totalFailures = Number(await within(raw.hget(key, 'totalFailures'), 'HGET'));
     await eventually(() => {
@@ -342,7 +210,6 @@ describeFaults('fleet mode under Redis faults', () => {
   });
 
   it("policy 'allow' admits calls on an open circuit while degraded", async () => {
-    fresh();
     const server = await startServer();
     const a = await member(server.url, 'allow');
     a.brama.register('db');
@@ -360,7 +227,6 @@ describeFaults('fleet mode under Redis faults', () => {
   });
 
   it("policy 'refuse' refuses calls on a closed circuit while degraded, until Redis is back", async () => {
-    fresh();
     const server = await startServer();
     const a = await member(server.url, 'refuse');
     a.brama.register('db');
@@ -391,7 +257,6 @@ describeFaults('fleet mode under Redis faults', () => {
           '(`npm test` builds before running the tests)',
       );
     }
-    fresh();
     const server = await startServer();
     const child = spawn(process.execPath, [join(root, 'test/faults/kill-and-close.mjs')], {
       cwd: root,
@@ -399,7 +264,7 @@ describeFaults('fleet mode under Redis faults', () => {
         ...process.env,
         FAULT_REDIS_URL: server.url,
         FAULT_REDIS_PID: String(server.pid),
-        FAULT_PREFIX: prefix,
+        FAULT_PREFIX: fleet.prefix,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -55,6 +55,8 @@ export interface RedisScriptsOptions {
  * in Redis (outcomes counted while degraded travel in a {@link ConnectionDelta}).
  */
 export interface ConnectionSeed {
+  /** The registeredAt of the connection the view last loaded (-1: none): merged only once. */
+  readonly born: number;
   readonly state: string;
   readonly failureCount: number;
   readonly openedAt: number | null;

@@ -55,6 +55,9 @@ export class RedisLink {
   /** Heartbeats sent and answered by Redis since the last one the subscription delivered. */
   private unheard = 0;
   private lastBeatAt = 0;
+  /** Heartbeats sent, and the last one the subscription delivered. */
+  private beats = 0;
+  private lastHeard = 0;
   /** Whether the subscription is (believed) established: heartbeats are checked only then. */
   private listening = false;
   /** When the subscription was last replaced (0: never), to retry one that does not return. */
@@ -135,7 +138,7 @@ export class RedisLink {
     this.listen(this.subscriber, 'message', (channel: unknown, payload: unknown) => {
       if (this.closed || typeof payload !== 'string') return;
       if (channel === this.channel) this.events?.message(payload);
-      else if (channel === this.heartbeat) this.unheard = 0;
+      else if (channel === this.heartbeat) this.heard(Number(payload));
     });
     const started = this.begin(); // the watchdog covers the subscription too
     const subscribed = Promise.resolve()
@@ -248,8 +251,9 @@ export class RedisLink {
       return;
     }
     const id = this.begin();
+    const beat = ++this.beats;
     Promise.resolve()
-      .then(() => this.client.publish(this.heartbeat, '1'))
+      .then(() => this.client.publish(this.heartbeat, String(beat)))
       .then(
         () => {
           this.answered(id, 0, NaN);
@@ -257,6 +261,17 @@ export class RedisLink {
         },
         (error: unknown) => void this.failed(id, error),
       );
+  }
+
+  /**
+   * A heartbeat came back. One missing before it means the subscription lost messages (a
+   * network that dropped bytes for a while): reconcile, as after a re-subscription.
+   */
+  private heard(beat: number): void {
+    this.unheard = 0;
+    const lost = this.lastHeard > 0 && beat > this.lastHeard + 1;
+    if (beat > this.lastHeard) this.lastHeard = beat;
+    if (lost && !this.degraded) void this.health.resync();
   }
 
   /** While degraded: one PING at a time, answered within commandTimeout or the link is replaced. */

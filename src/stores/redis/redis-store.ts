@@ -488,6 +488,7 @@ export class RedisStore implements ConnectionStore {
     reason: unknown,
     sentEpoch: number | null,
   ): void {
+    if (!this.core.current(entry)) return; // unregistered meanwhile: nothing to tell
     const host = this.host;
     const { record } = entry;
     const remote = result.connection;

@@ -291,4 +291,142 @@ describeRedis('redis scripts', () => {
     await fx.redis.script('FLUSH');
     expect(ok(await fx.scripts[2]!.register(c, {}, {})).flag).toBe(false);
   });
+  it('applies a command once per process and sequence number (resends change nothing)', async () => {
+    const c = ref();
+    const s = settings({ maxAttempts: 10 });
+    await fx.main.register(c, {}, {});
+    const first = ok(await fx.main.report(c, s, 'failure', 'a', null, null, 5));
+    expect(first.duplicate).toBe(false);
+    const resent = ok(await fx.main.report(c, s, 'failure', 'a', null, null, 5));
+    expect(resent.duplicate).toBe(true);
+    expect(ok(await fx.main.report(c, s, 'failure', 'a', null, null, 4)).duplicate).toBe(true);
+    expect(ok(await fx.main.act(c, s, 'open', null, null, 3)).duplicate).toBe(true);
+    expect(ok(await fx.main.report(c, s, 'failure', 'a', null, null, 6)).duplicate).toBe(false);
+    // Another process's numbers are its own.
+    const other = ok(await fx.scripts[1]!.report(c, s, 'failure', 'b', null, null, 5));
+    expect(other.duplicate).toBe(false);
+    expect(other.connection).toMatchObject({ totalFailures: 3 });
+    expect(other.connection.circuit).toMatchObject({ state: 'closed', failureCount: 3 });
+    // Unnumbered commands are never taken for resends.
+    expect(ok(await fx.main.report(c, s, 'success', null, null)).connection.totalSuccesses).toBe(1);
+  });
+
+  it('a replayed report counts in the totals only', async () => {
+    const c = ref();
+    const s = settings({ maxAttempts: 1 });
+    await fx.main.register(c, {}, {});
+    const replayed = ok(await fx.main.report(c, s, 'failure', 'late', null, null, 1, 'totals'));
+    expect(replayed.connection).toMatchObject({ totalFailures: 1, lastFailureReason: 'late' });
+    expect(replayed.connection.circuit.state).toBe('unknown');
+  });
+
+  it('sync rebuilds a lost connection from seeds in any order, adding each delta once', async () => {
+    const now = ok(await fx.main.register(ref(), {}, {})).now;
+    const seedA = {
+      born: 1, state: 'open', failureCount: 3, openedAt: now, openUntil: now + 60_000,
+      openings: 1, changedAt: now, totalFailures: 5, totalSuccesses: 1,
+      lastFailureTime: now - 10, lastFailureReason: 'a', lastSuccessTime: now - 20,
+    }; // prettier-ignore
+    const seedB = {
+      ...seedA, state: 'closed', failureCount: 1, openUntil: null, openings: 0,
+      totalFailures: 4, totalSuccesses: 3, lastFailureReason: 'b',
+    }; // prettier-ignore
+    const deltaA = {
+      successes: 0, failures: 2, lastFailureTime: now + 5, lastFailureReason: 'a late',
+      lastSuccessTime: null,
+    }; // prettier-ignore
+    const deltaB = { ...deltaA, successes: 1, failures: 0, lastFailureTime: null, lastFailureReason: null, lastSuccessTime: now + 1 }; // prettier-ignore
+    const results = [];
+    for (const order of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      const c = ref();
+      const sends = [
+        () => fx.scripts[0]!.sync(c, {}, {}, seedA, deltaA, 7),
+        () => fx.scripts[1]!.sync(c, {}, {}, seedB, deltaB, 7),
+      ];
+      const first = ok(await sends[order[0]!]!());
+      expect(first.flag).toBe(true); // created
+      await sends[order[1]!]!();
+      // Resent (same numbers): nothing is added twice.
+      await sends[0]!();
+      const last = ok(await sends[1]!());
+      expect(last.duplicate).toBe(true);
+      const { circuit, totalFailures, totalSuccesses, lastFailureReason } = last.connection;
+      results.push({ circuit: { ...circuit, changedAt: 0, generation: 0 }, totalFailures, totalSuccesses, lastFailureReason }); // prettier-ignore
+    }
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]).toMatchObject({
+      circuit: { state: 'open', failureCount: 3, openUntil: now + 60_000, openings: 1 },
+      totalFailures: 7, // the highest seen (5) plus A's 2
+      totalSuccesses: 4, // the highest seen (3) plus B's 1
+      lastFailureReason: 'a late',
+    });
+  });
+
+  it('sync on a connection Redis kept: Redis wins, the delta goes to the totals only', async () => {
+    const c = ref();
+    const s = settings({ maxAttempts: 2 });
+    const reg = ok(await fx.main.register(c, {}, {}));
+    await fx.main.report(c, s, 'success', null, null);
+    const seed = {
+      born: reg.connection.registeredAt, state: 'open', failureCount: 2, openedAt: reg.now,
+      openUntil: reg.now + 60_000, openings: 1, changedAt: reg.now, totalFailures: 9,
+      totalSuccesses: 0, lastFailureTime: null, lastFailureReason: null, lastSuccessTime: null,
+    }; // prettier-ignore
+    const delta = { successes: 0, failures: 3, lastFailureTime: reg.now + 1, lastFailureReason: 'offline', lastSuccessTime: null }; // prettier-ignore
+    const synced = ok(await fx.main.sync(c, {}, {}, seed, delta, 1));
+    expect(synced.flag).toBe(false);
+    expect(synced.connection.circuit).toMatchObject({ state: 'closed', failureCount: 0 });
+    expect(synced.connection).toMatchObject({ totalFailures: 3, totalSuccesses: 1 });
+    // With nothing to add, sync is a read: no new version, no announcement.
+    const again = ok(await fx.main.sync(c, {}, {}, seed, null, 2));
+    expect(again.announced).toBe(false);
+    expect(again.connection.version).toBe(synced.connection.version);
+  });
+
+  it('an open connection does not expire before its open period has ended', async () => {
+    const c = ref();
+    const fixture = new RedisFixture(redisUrl!, 1, 1_000);
+    try {
+      const s = settings({ maxAttempts: 1, expiry: 60_000 });
+      await fixture.main.register(c, {}, {});
+      const open = ok(await fixture.main.report(c, s, 'failure', null, null));
+      const { state } = connectionKeys(fixture.prefix, c.identifier, c.scope);
+      expect(await fixture.redis.pexpiretime(state)).toBe(open.now + 60_000 + 1_000);
+    } finally {
+      await fixture.dispose();
+    }
+  });
+
+  it('reports announce counters at most once per interval; refresh announces what was left', async () => {
+    const c = ref();
+    const s = settings({ maxAttempts: 100 });
+    await fx.main.register(c, {}, {});
+    expect(ok(await fx.main.report(c, s, 'failure', null, null)).announced).toBe(true);
+    expect(ok(await fx.main.report(c, s, 'failure', null, null)).announced).toBe(false);
+    const refreshed = ok(await fx.main.refresh(c));
+    expect(refreshed.announced).toBe(true);
+    expect(refreshed.connection.totalFailures).toBe(2);
+    expect(ok(await fx.scripts[1]!.refresh(c)).announced).toBe(false); // nothing new
+  });
+
+  it('touch_trial makes a lease lapse probeTimeout after the call took it', async () => {
+    const c = ref();
+    const s = settings({ probeTimeout: 5_000 });
+    await fx.main.register(c, {}, {});
+    await fx.main.act(c, s, 'force_half_open', null);
+    const leased = ok(await fx.main.acquireTrial(c, s, 'lease', 1_000));
+    expect(leased.flag).toBe(true);
+    const { trials } = connectionKeys(fx.prefix, c.identifier, c.scope);
+    expect(Number(await fx.redis.zscore(trials, 'lease'))).toBe(leased.now + 6_000);
+    await sleep(5);
+    expect(await fx.main.touchTrial(c, 'lease', 5_000)).toBe(true);
+    const touched = Number(await fx.redis.zscore(trials, 'lease'));
+    expect(touched).toBeGreaterThan(leased.now + 5_000);
+    expect(touched).toBeLessThan(leased.now + 6_000);
+    expect(await fx.main.touchTrial(c, 'gone', 5_000)).toBe(false);
+    expect(await fx.redis.zscore(trials, 'gone')).toBeNull();
+  });
 });

@@ -219,6 +219,7 @@ export function seedOf(entry: Entry, offset: number): ConnectionSeed {
   const c = r.circuit;
   const server = (t: number | null): number | null => (t === null ? null : t + offset);
   return {
+    born: entry.born,
     state: c.state,
     failureCount: c.failureCount,
     openedAt: server(c.openedAt),

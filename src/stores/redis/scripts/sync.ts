@@ -21,9 +21,10 @@ export const SYNC_LUA = `
   ARGV[1] ttlMs
   ARGV[2] the connection's own options, JSON (only used when creating)
   ARGV[3] metadata, JSON (only used when creating)
-  ARGV[4] seed, JSON or '': the process's view in server time. Keys: state, failureCount,
-          openedAt, openUntil, openings, changedAt, totalFailures, totalSuccesses (as last seen
-          in Redis, without the delta), lastFailureTime, lastFailureReason, lastSuccessTime
+  ARGV[4] seed, JSON or '': the process's view in server time. Keys: born (the registeredAt of
+          the connection the view last loaded, -1 for none), state, failureCount, openedAt,
+          openUntil, openings, changedAt, totalFailures, totalSuccesses (as last seen in Redis,
+          without the delta), lastFailureTime, lastFailureReason, lastSuccessTime
           (absent = null)
   ARGV[5] delta, JSON or '': outcomes counted while degraded. Keys: successes, failures,
           lastFailureTime, lastFailureReason, lastSuccessTime (server time)
@@ -111,7 +112,9 @@ else
   from = c.state
   before = cjson.encode({ c.state, c.generation, c.totalFailures, c.totalSuccesses,
     c.failureCount, c.openings, c.lastFailureTime or false, c.lastSuccessTime or false })
-  if seed ~= nil and c.rebuilt == 1 then
+  -- A seed merges only if its process had not seen this (rebuilt) connection yet: what a view
+  -- holds after seeing it already includes the merged state.
+  if seed ~= nil and c.rebuilt == 1 and seed.born ~= c.registeredAt then
     merge_state(c, seed, now)
     merge_totals(c, seed)
   end
