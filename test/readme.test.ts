@@ -6,7 +6,7 @@
  * Links to sections and to files of the repository resolve.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -167,6 +167,16 @@ describe('README.md', () => {
         const file = link.split('#')[0]!;
         expect(existsSync(join(root, file)), `${link} does not exist`).toBe(true);
       }
+    }
+  });
+
+  it('never refers to a specification users do not have', () => {
+    const examples = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join('examples', f));
+    for (const file of ['README.md', 'CHANGELOG.md', ...examples]) {
+      const text = readFileSync(join(root, file), 'utf8');
+      expect(text, file).not.toMatch(/§|PRODUCT\.md|\bthe (product )?spec\b/i);
     }
   });
 
