@@ -53,7 +53,7 @@ const badOption = catchError(() => new Brama({ maxAttempst: 3 }));
 assert.ok(isBramaError(badOption, 'BRAMA_INVALID_OPTION'));
 assert.match(badOption.message, /maxAttempts/);
 
-// The testing entry shares the root entry's classes (one chunk, no duplicate BramaError).
+// The testing entry shares the root entry's classes (the same module files, no duplicate BramaError).
 const fromTesting = catchError(() => new ManualClock(Number.NaN));
 assert.ok(fromTesting instanceof BramaError);
 assert.ok(isBramaError(fromTesting, 'BRAMA_INVALID_ARGUMENT'));
