@@ -1,6 +1,6 @@
 /**
  * `brama/redis`: fleet mode. A store that lets every process using the same Redis and prefix
- * share one circuit per connection (PRODUCT.md §7):
+ * share one circuit per connection:
  *
  * ```ts
  * import { Brama } from 'brama';

@@ -1,5 +1,5 @@
 /**
- * Fleet mode across real processes (PRODUCT.md §7): several Node processes, each with its own
+ * Fleet mode across real processes: several Node processes, each with its own
  * Brama and Redis store (test/fleet/worker.mjs, running the BUILT package), share one circuit
  * through one Redis and one prefix. Needs `npm run build` first (`npm test` builds) and a Redis
  * (REDIS_URL; in CI the default local one, where an unreachable Redis fails these tests).

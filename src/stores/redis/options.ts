@@ -21,7 +21,11 @@ export type DegradedPolicy = 'local' | 'allow' | 'refuse';
 export interface RedisStoreOptions {
   /**
    * An ioredis client (`Redis` or `Cluster`) for commands. The store duplicates it for its
-   * pub/sub subscription and closes only that duplicate; the client stays yours.
+   * pub/sub subscription and closes only that duplicate; the client stays yours. When it leaves
+   * a command unanswered for `commandTimeout`, the store makes it reconnect
+   * (`disconnect(true)`): a connection that swallows bytes without closing never answers again.
+   * Keep ioredis' default `autoResendUnfulfilledCommands: true`: the store makes resent commands
+   * count once.
    */
   client?: Redis | Cluster | undefined;
   /** A Redis URL; the store creates its two clients and closes them in `close()`. */
