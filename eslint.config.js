@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**'],
+    // .build-*: the scratch folders of a build in progress (scripts/build.mjs).
+    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.build-*/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
