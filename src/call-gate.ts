@@ -28,11 +28,13 @@ export class RegistryGate implements CallGate {
     identifier: string,
     scope: string | null,
     registration: ConnectionOptions,
+    known: ConnectionRecord | null,
   ): ConnectionRecord | CircuitOpenError {
     const { registry } = this;
     registry.ensureOpen();
     const store = registry.store;
-    let record = store.get(identifier, scope);
+    // A record stays its connection's until the registry removes it, and then it is flagged.
+    let record = known !== null && !known.removed ? known : store.get(identifier, scope);
     if (record === undefined) {
       this.register(identifier, registration);
       record = store.get(identifier, scope);

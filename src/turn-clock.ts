@@ -1,4 +1,5 @@
 import { scheduleOn, systemClock, type CancelTimer, type Clock } from './core/clock.js';
+import { scheduleDeadline } from './deadlines.js';
 
 /** Runs `callback` once the current event-loop turn is over. */
 export type EndOfTurn = (callback: () => void) => void;
@@ -51,7 +52,9 @@ export class TurnClock implements Clock {
     return this.sample;
   }
 
+  /** Call timeouts: on the clock when it schedules its own (not the system clock's real timers). */
   schedule(callback: () => void, ms: number): CancelTimer {
+    if (this.clock === systemClock) return scheduleDeadline(callback, ms);
     return scheduleOn(this.clock, callback, ms);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Brama, isBramaError } from '../index.js';
 import { ManualClock } from '../testing/index.js';
-import { callOptionsOf, NO_CALL_OPTIONS } from './call-options.js';
+import { CALL_OPTION_KEYS, callOptionsOf, NO_CALL_OPTIONS, WATCHED_KEYS } from './call-options.js';
 
 describe('run options are parsed once per options object', () => {
   it('the same object gives the same parse; absent options give the shared empty one', () => {
@@ -10,6 +10,29 @@ describe('run options are parsed once per options object', () => {
     expect(callOptionsOf(opts, 'run options')).toBe(first);
     expect(callOptionsOf({ ...opts }, 'run options')).not.toBe(first);
     expect(callOptionsOf(undefined, 'run options')).toBe(NO_CALL_OPTIONS);
+  });
+
+  it('notices a change of any call option (the comparison covers every key)', () => {
+    expect([...WATCHED_KEYS].sort()).toEqual([...CALL_OPTION_KEYS].sort());
+    for (const key of CALL_OPTION_KEYS) {
+      const opts: Record<string, unknown> = {};
+      const first = callOptionsOf(opts, 'run options');
+      opts[key] = undefined; // present but undefined reads the same: still the same parse
+      expect(callOptionsOf(opts, 'run options')).toBe(first);
+      opts[key] =
+        key === 'fallbackOn'
+          ? 'both'
+          : key === 'signal'
+            ? new AbortController().signal
+            : key === 'scope' || key === 'expiryStrategy'
+              ? 'progressive'
+              : key === 'metadata'
+                ? {}
+                : ['classify', 'isFailure', 'fallback'].includes(key)
+                  ? () => 'success'
+                  : 5;
+      expect(callOptionsOf(opts, 'run options'), key).not.toBe(first);
+    }
   });
 
   it('validates (enumerates the keys of) an unchanged object once', async () => {

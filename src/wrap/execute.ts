@@ -24,9 +24,26 @@ Object.defineProperties(NEVER, {
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /**
+ * What a wrapped function remembers between calls: its connection's record (valid while it is
+ * not removed: the lookup by name is saved) and the two callbacks that settle a call admitted on
+ * it outside half-open, made once per record instead of once per call.
+ */
+export interface CallSite {
+  record: ConnectionRecord | null;
+  onFulfilled: ((value: unknown) => unknown) | null;
+  onRejected: ((error: unknown) => PromiseLike<unknown>) | null;
+}
+
+/** A new, empty call site (one per wrapped function). */
+export function callSite(): CallSite {
+  return { record: null, onFulfilled: null, onRejected: null };
+}
+
+/**
  * Runs one protected call: admission, the call, classification, the report, the fallback, and
  * the call's own abort/timeout handling. `args === null` is a `run` call: `fn(signal)`;
- * otherwise a wrapped call: `fn.apply(thisArg, args)`. `wantsSignal`: `fn` can see its signal.
+ * otherwise a wrapped call: `fn.apply(thisArg, args)`.
+ * `site`: a wrapped function's memory of the record, saving the lookup by name.
  */
 export function execute<T>(
   gate: CallGate,
@@ -35,7 +52,7 @@ export function execute<T>(
   fn: (...args: never[]) => T | PromiseLike<T>,
   thisArg: unknown,
   args: readonly unknown[] | null,
-  wantsSignal: boolean,
+  site: CallSite | null,
 ): Promise<T> {
   const callerSignal = call.signal;
   if (callerSignal !== null && callerSignal.aborted) {
@@ -43,24 +60,45 @@ export function execute<T>(
   }
   let entered: ConnectionRecord | CircuitOpenError;
   try {
-    entered = gate.enter(identifier, call.scope, call.registration);
+    entered = gate.enter(identifier, call.scope, call.registration, site?.record ?? null);
   } catch (error) {
     return Promise.reject(error);
   }
   if (entered instanceof CircuitOpenError) return refuse(entered, call, args ?? NO_ARGS);
-  const settlement = new Settlement<T>(gate, entered, call, args ?? NO_ARGS);
+  const record = entered;
+  const trial = record.circuit.state === 'half_open';
   if (callerSignal !== null || call.timeout !== null) {
-    return guarded(settlement, identifier, fn, thisArg, args, wantsSignal);
+    return guarded(gate, identifier, record, call, trial, fn, thisArg, args);
   }
   let result: T | PromiseLike<T>;
   try {
     result = invoke(fn, thisArg, args, NEVER);
   } catch (error) {
-    return settlement.rejectedNow(error);
+    return rejectedNow(gate, record, call, trial, args, error);
   }
-  if (!isThenable(result)) return settlement.fulfilledNow(result);
+  if (!(result instanceof Promise)) {
+    if (!isThenable(result)) return fulfilledNow(gate, record, call, trial, result);
+    result = Promise.resolve(result); // any other thenable, adopted by a native promise
+  }
+  const pending = result as Promise<T>;
   // Settled in one `then`: no async frame, one promise and one microtask fewer than `await`.
-  return toPromise(result).then(settlement.onFulfilled, settlement.onRejected);
+  if (site !== null && !trial && call.onFailure === null) {
+    // The site's callbacks need nothing of this call but its record (no trial to free, no
+    // arguments for a fallback).
+    if (site.record !== record) {
+      site.record = record;
+      site.onFulfilled = (value) => fulfilled(gate, record, call, false, value);
+      site.onRejected = (error) => rejected(gate, record, call, false, null, error);
+    }
+    return pending.then(
+      site.onFulfilled as (value: T) => T,
+      site.onRejected as (error: unknown) => PromiseLike<T>,
+    );
+  }
+  return pending.then(
+    (value) => fulfilled(gate, record, call, trial, value),
+    (error: unknown) => rejected<T>(gate, record, call, trial, args, error),
+  );
 }
 
 function invoke<T>(
@@ -76,20 +114,23 @@ function invoke<T>(
 
 /** The path with an abort signal and/or a timeout. */
 function guarded<T>(
-  settlement: Settlement<T>,
+  gate: CallGate,
   identifier: string,
+  record: ConnectionRecord,
+  call: ParsedCall,
+  trial: boolean,
   fn: (...args: never[]) => T | PromiseLike<T>,
   thisArg: unknown,
   args: readonly unknown[] | null,
-  wantsSignal: boolean,
 ): Promise<T> {
-  const { gate, record, call } = settlement;
   return new Promise<T>((resolve, reject) => {
     const callerSignal = call.signal;
     const timeout = call.timeout;
     // The function's signal: the caller's when only the caller can abort. With a timeout, a
     // controller of ours (which the caller's abort is forwarded to), but only when the function
-    // can see the signal: creating one costs microseconds on Node 20.
+    // can see the signal (a `run` function that declares a parameter): creating one costs
+    // microseconds on Node 20.
+    const wantsSignal = args === null && fn.length > 0;
     const controller = timeout !== null && wantsSignal ? new AbortController() : null;
     const signal = controller?.signal ?? callerSignal ?? NEVER;
     let done = false;
@@ -105,7 +146,7 @@ function guarded<T>(
       if (!finish()) return;
       const reason = callerSignal?.reason as unknown;
       controller?.abort(reason);
-      gate.leave(record, 'ignore', null, settlement.trial);
+      gate.leave(record, 'ignore', null, trial);
       reject(reason);
     };
     callerSignal?.addEventListener('abort', onAbort, { once: true });
@@ -119,7 +160,11 @@ function guarded<T>(
             `Call to ${JSON.stringify(identifier)} did not settle within ${timeout} ms`,
           );
           controller?.abort(error);
-          resolve(settlement.timedOut(error));
+          // A timeout always counts (`isFailure` judges the function's own errors).
+          gate.leave(record, 'failure', error, trial);
+          const fallback = call.onFailure;
+          if (fallback === null) reject(error);
+          else resolve(fallBack<T>(fallback, error, args ?? NO_ARGS));
         },
         timeout,
       );
@@ -128,20 +173,20 @@ function guarded<T>(
     try {
       result = invoke(fn, thisArg, args, signal);
     } catch (error) {
-      if (finish()) resolve(settlement.rejectedNow(error));
+      if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error));
       return;
     }
     toPromise(result).then(
       (value) => {
         if (!finish()) return;
         try {
-          resolve(settlement.fulfilled(value));
+          resolve(fulfilled(gate, record, call, trial, value));
         } catch (error) {
           reject(error);
         }
       },
       (error: unknown) => {
-        if (finish()) resolve(settlement.rejectedNow(error));
+        if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error));
       },
     );
   });
@@ -170,97 +215,102 @@ function fallBack<T>(
 }
 
 /**
- * How one admitted call ends: its outcome is reported through the gate, then the value is
- * returned or the error re-thrown (or the fallback's result returned, for a failure when
- * `fallbackOn` asks for it). `onFulfilled` and `onRejected` are bound, for `then`.
+ * Classifies and reports a fulfilled call and returns its value; throws when the classifier
+ * throws or answers nonsense (then nothing is counted).
  */
-class Settlement<T> {
-  /** Admitted as a half-open trial. */
-  readonly trial: boolean;
-
-  constructor(
-    readonly gate: CallGate,
-    readonly record: ConnectionRecord,
-    readonly call: ParsedCall,
-    private readonly args: readonly unknown[],
-  ) {
-    this.trial = record.circuit.state === 'half_open';
-  }
-
-  readonly onFulfilled = (value: T): T => this.fulfilled(value);
-
-  /** Reports the failure; re-throws the error, or returns the fallback's promise. */
-  readonly onRejected = (error: unknown): Promise<T> => {
-    const fallback = this.failed(error) ? this.call.onFailure : null;
-    if (fallback === null) throw error;
-    return fallBack(fallback, error, this.args);
-  };
-
-  fulfilledNow(value: T): Promise<T> {
-    try {
-      return Promise.resolve(this.fulfilled(value));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** A timeout: always counted as a failure (`isFailure` is for the function's own errors). */
-  timedOut(error: BramaError): Promise<T> {
-    this.gate.leave(this.record, 'failure', error, this.trial);
-    const fallback = this.call.onFailure;
-    return fallback === null ? Promise.reject(error) : fallBack(fallback, error, this.args);
-  }
-
-  rejectedNow(error: unknown): Promise<T> {
-    try {
-      return this.onRejected(error);
-    } catch (thrown) {
-      return Promise.reject(thrown);
-    }
-  }
-
-  /**
-   * Classifies and reports a fulfilled call and returns its value; throws when the classifier
-   * throws or answers nonsense (then nothing is counted).
-   */
-  fulfilled(value: T): T {
-    const { gate, record, call, trial } = this;
-    if (call.classify === null) {
-      gate.leave(record, 'success', null, trial);
-      return value;
-    }
-    let verdict: unknown;
-    try {
-      verdict = call.classify(value);
-    } catch (error) {
-      gate.leave(record, 'ignore', null, trial);
-      throw error;
-    }
-    const [outcome, reason] = readVerdict(verdict);
-    if (outcome === null) {
-      gate.leave(record, 'ignore', null, trial);
-      throw new BramaError(
-        'BRAMA_INVALID_OPTION',
-        `Invalid option "classify": expected it to return 'success', 'failure', { failure: reason } or 'ignore', received ${String(verdict)}`,
-      );
-    }
-    gate.leave(record, outcome, reason, trial);
+function fulfilled<T>(
+  gate: CallGate,
+  record: ConnectionRecord,
+  call: ParsedCall,
+  trial: boolean,
+  value: T,
+): T {
+  if (call.classify === null) {
+    gate.leave(record, 'success', null, trial);
     return value;
   }
-
-  /** Reports a thrown or rejected call; returns whether it counted as a failure. */
-  private failed(error: unknown): boolean {
-    let counts = true;
-    if (this.call.isFailure !== null) {
-      try {
-        counts = this.call.isFailure(error) !== false;
-      } catch {
-        counts = true; // a broken predicate must not hide the dependency's failure
-      }
-    }
-    this.gate.leave(this.record, counts ? 'failure' : 'ignore', error, this.trial);
-    return counts;
+  let verdict: unknown;
+  try {
+    verdict = call.classify(value);
+  } catch (error) {
+    gate.leave(record, 'ignore', null, trial);
+    throw error;
   }
+  const [outcome, reason] = readVerdict(verdict);
+  if (outcome === null) {
+    gate.leave(record, 'ignore', null, trial);
+    throw new BramaError(
+      'BRAMA_INVALID_OPTION',
+      `Invalid option "classify": expected it to return 'success', 'failure', { failure: reason } or 'ignore', received ${String(verdict)}`,
+    );
+  }
+  gate.leave(record, outcome, reason, trial);
+  return value;
+}
+
+function fulfilledNow<T>(
+  gate: CallGate,
+  record: ConnectionRecord,
+  call: ParsedCall,
+  trial: boolean,
+  value: T,
+): Promise<T> {
+  try {
+    return Promise.resolve(fulfilled(gate, record, call, trial, value));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Rejects the promise it settles with `error`, when returned from a `then` callback. Cheaper than
+ * re-throwing there (a throw through the promise machinery) or returning `Promise.reject(error)`
+ * (a new rejected promise, tracked as unhandled until adopted): on Node 20 either makes a
+ * failure cost about a third more than the unprotected rejection.
+ */
+class Rethrow {
+  constructor(private readonly error: unknown) {}
+
+  then(_onFulfilled: unknown, onRejected: (reason: unknown) => void): void {
+    onRejected(this.error);
+  }
+}
+
+/**
+ * Reports a thrown or rejected call; the result rejects with the error unchanged, or is the
+ * fallback's promise when the failure counted and `fallbackOn` asks for it.
+ */
+function rejected<T>(
+  gate: CallGate,
+  record: ConnectionRecord,
+  call: ParsedCall,
+  trial: boolean,
+  args: readonly unknown[] | null,
+  error: unknown,
+): PromiseLike<T> {
+  let counts = true;
+  if (call.isFailure !== null) {
+    try {
+      counts = call.isFailure(error) !== false;
+    } catch {
+      counts = true; // a broken predicate must not hide the dependency's failure
+    }
+  }
+  gate.leave(record, counts ? 'failure' : 'ignore', error, trial);
+  const fallback = counts ? call.onFailure : null;
+  if (fallback === null) return new Rethrow(error) as unknown as PromiseLike<never>;
+  return fallBack(fallback, error, args ?? NO_ARGS);
+}
+
+function rejectedNow<T>(
+  gate: CallGate,
+  record: ConnectionRecord,
+  call: ParsedCall,
+  trial: boolean,
+  args: readonly unknown[] | null,
+  error: unknown,
+): Promise<T> {
+  return Promise.resolve(rejected<T>(gate, record, call, trial, args, error));
 }
 
 function readVerdict(verdict: unknown): [Outcome, unknown] | [null, null] {

@@ -10,11 +10,13 @@ export interface CallGate {
   /**
    * Admits a call (registering the connection with `registration` on first use): the record
    * when admitted, the refusal error otherwise. Throws on bad input or a closed registry.
+   * `known`: the record this call site was admitted with before, used unless it was removed.
    */
   enter(
     identifier: string,
     scope: string | null,
     registration: ConnectionOptions,
+    known: ConnectionRecord | null,
   ): ConnectionRecord | CircuitOpenError;
   /**
    * Reports how an admitted call ended. `trial`: it was admitted as a half-open trial. Never

@@ -1,7 +1,7 @@
 import { checkIdentifier } from '../core/arguments.js';
 import { invalidArgument } from '../core/errors.js';
 import { callOptionsOf, parseCallOptions } from './call-options.js';
-import { execute } from './execute.js';
+import { callSite, execute } from './execute.js';
 import type { CallGate } from './gate.js';
 
 /** `brama.run`: validates the arguments (rejecting on bad input), then runs the call. */
@@ -19,8 +19,7 @@ export function runCall<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  // A function that declares no parameter cannot see its signal.
-  return execute(gate, identifier, call, fn, undefined, null, fn.length > 0);
+  return execute(gate, identifier, call, fn, undefined, null, null);
 }
 
 /**
@@ -37,7 +36,8 @@ export function wrapCall<Args extends unknown[], T>(
   if (typeof fn !== 'function') throw invalidArgument('fn', 'a function', fn);
   const call = parseCallOptions(opts, 'wrap options');
   const target = fn as unknown as (...args: never[]) => T;
+  const site = callSite();
   return function (this: unknown, ...args: Args): Promise<T> {
-    return execute(gate, identifier, call, target, this, args, false);
+    return execute(gate, identifier, call, target, this, args, site);
   };
 }
