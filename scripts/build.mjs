@@ -140,14 +140,23 @@ for (const { source, entry } of ENTRIES) {
   write(join(out, `${entry}.d.cts`), `export * from '${types}';\n`);
 }
 
-// 4. Swap the new build in.
+// 4. Swap the new build in. Another build finishing at the same moment may put its dist/ back
+//    between the two renames: then move that one aside too and try again.
 const dist = join(root, 'dist');
-const old = join(root, `.build-${process.pid}-old`);
-try {
-  renameSync(dist, old);
-} catch (error) {
-  if (error.code !== 'ENOENT') throw error;
+for (let attempt = 0; ; attempt++) {
+  const old = join(root, `.build-${process.pid}-old${attempt}`);
+  try {
+    renameSync(dist, old);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+  try {
+    renameSync(out, dist);
+    break;
+  } catch (error) {
+    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code) || attempt >= 5) throw error;
+  } finally {
+    rmSync(old, { recursive: true, force: true });
+  }
 }
-renameSync(out, dist);
-rmSync(old, { recursive: true, force: true });
 process.stdout.write(`built dist/ (${sources.length} modules, ESM + CommonJS + declarations)\n`);
