@@ -120,7 +120,7 @@ function renderTargets(targets: readonly TargetResult[]): string {
     ...new Set(targets.flatMap((t) => (t.skipped === undefined ? [] : [t.skipped]))),
   ];
   const notes = skipped.map((why) => `\n\nSkipped: ${why}.`).join('');
-  return `${lines.join('\n')}\n\nStatus is judged on the median over rounds (propagation: on the 99th percentile over trips). Ratios are paired per round (every subject runs once per round, in rotating order), which cancels most of the load that other processes put on the machine; "x faster" is peer time / brama time.${notes}\n`;
+  return `${lines.join('\n')}\n\nStatus is judged on the median over rounds (propagation: on the 99th percentile over trips). Ratios are paired per round (every subject runs once per round, in rotating order), which cancels most of the load that other processes put on the machine; "x cockatiel" is brama's time / cockatiel's time in the same round, and the \`timeout\` target the difference of the two \`run\` rows per round.${notes}\n`;
 }
 
 function renderReports(rows: readonly ReportRow[]): string {

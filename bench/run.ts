@@ -110,6 +110,7 @@ process.stderr.write(
 
 const sections: Section[] = [];
 let closed: Table | undefined;
+let failing: Table | undefined;
 let open: Table | undefined;
 let tp: Table | undefined;
 let scaleRows: ScaleRow[] | undefined;
@@ -133,7 +134,7 @@ if (only.has('2')) {
   });
 }
 if (only.has('3')) {
-  const failing = await failureWhileClosed(MICRO);
+  failing = await failureWhileClosed(MICRO);
   open = await rejectionWhileOpen(MICRO);
   sections.push({
     heading: '3. Failures: recorded while closed, refused while open',
@@ -184,6 +185,7 @@ if (only.has('blocks')) {
 
 const targets = evaluateTargets({
   closed,
+  failing,
   open,
   throughput: tp,
   scale: scaleRows,

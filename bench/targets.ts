@@ -22,6 +22,8 @@ export interface TargetResult {
 
 export interface Results {
   readonly closed?: Table;
+  /** Failure recorded while closed. */
+  readonly failing?: Table;
   readonly open?: Table;
   readonly throughput?: Table;
   readonly scale?: readonly ScaleRow[];
@@ -129,13 +131,21 @@ function fleetTargets(fleet: FleetResults): TargetResult[] {
   return out;
 }
 
+/** Per-round differences `a[i] - b[i]` (rounds are interleaved, as for ratios). */
+function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++)
+    out.push((a[i] as number) - (b[i] as number));
+  return out;
+}
+
 export function evaluateTargets(results: Results): TargetResult[] {
   const out: TargetResult[] = [];
   const apis = [
     ['brama.wrap', '`wrap`'],
     ['brama.run', '`run`'],
   ] as const;
-  const { closed, open, throughput, scale } = results;
+  const { closed, failing, open, throughput, scale } = results;
   if (closed !== undefined) {
     for (const [key, api] of apis) {
       const brama = row(closed, key);
@@ -151,19 +161,35 @@ export function evaluateTargets(results: Results): TargetResult[] {
       out.push(
         check(
           `${key}-cockatiel`,
-          `${api} call ≥ 2x faster than cockatiel`,
-          pairedRatios(row(closed, 'cockatiel').samples, brama.samples),
-          'x faster',
-          (v) => v >= 2,
+          `${api} call ≤ 0.6x cockatiel's time`,
+          pairedRatios(brama.samples, row(closed, 'cockatiel').samples),
+          'x cockatiel',
+          (v) => v <= 0.6,
         ),
       );
+    }
+    out.push(
+      check(
+        'brama.run+timeout',
+        '`run` with a `timeout` ≤ 1 µs above `run` without',
+        pairedDifferences(
+          row(closed, 'brama.run+timeout').samples,
+          row(closed, 'brama.run').samples,
+        ),
+        'ns',
+        (v) => v <= 1_000,
+      ),
+    );
+  }
+  if (failing !== undefined) {
+    for (const [key, api] of apis) {
       out.push(
         check(
-          `${key}-opossum`,
-          `${api} call ≥ 10x faster than opossum`,
-          pairedRatios(row(closed, 'opossum').samples, brama.samples),
-          'x faster',
-          (v) => v >= 10,
+          `${key}-failure`,
+          `${api} failure while closed ≤ 1.5x the unprotected rejection`,
+          row(failing, key).ratio ?? [],
+          'x raw',
+          (v) => v <= 1.5,
         ),
       );
     }
@@ -173,10 +199,10 @@ export function evaluateTargets(results: Results): TargetResult[] {
       out.push(
         check(
           `${key}-open`,
-          `${api} rejection while open ≤ 1.5x an unprotected pre-built rejection`,
+          `${api} rejection while open ≤ 1.3x an unprotected pre-built rejection`,
           row(open, key).ratio ?? [],
           'x raw',
-          (v) => v <= 1.5,
+          (v) => v <= 1.3,
         ),
       );
     }

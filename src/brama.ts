@@ -56,13 +56,7 @@ export class Brama {
     this.gate = new RegistryGate(r, (identifier, opts) => this.register(identifier, opts));
     this.settings = Object.freeze({ ...DEFAULT_REGISTRY_SETTINGS, ...parsed.registry });
     if (parsed.onListenerError) r.bus.onListenerError = parsed.onListenerError;
-    r.store.attach({
-      clock: r.clock,
-      settingsOf: (record) => r.settingsOf(record),
-      committed: (record, kind, from, reason, origin) =>
-        r.events.committed(record, kind, from, reason, origin),
-      degraded: (isDegraded, detail) => r.events.storeHealth(isDegraded, detail),
-    });
+    r.store.attach(r);
     this.sweeper = new SweepTimer(() => this.cleanup());
     this.sweeper.schedule(this.settings.cleanupInterval);
   }

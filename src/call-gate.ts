@@ -4,7 +4,7 @@ import type { CircuitOpenError } from './core/circuit-open-error.js';
 import type { ConnectionRecord } from './core/record.js';
 import { refusal } from './core/refusal.js';
 import { retryAfter } from './core/transitions.js';
-import type { ConnectionOptions } from './method-options.js';
+import { closedError, type ConnectionOptions } from './method-options.js';
 import type { Registry } from './registry.js';
 import type { Outcome } from './stores/store.js';
 import type { CallGate } from './wrap/gate.js';
@@ -30,8 +30,8 @@ export class RegistryGate implements CallGate {
     registration: ConnectionOptions,
     known: ConnectionRecord | null,
   ): ConnectionRecord | CircuitOpenError {
-    const { registry } = this;
-    registry.ensureOpen();
+    const registry = this.registry;
+    if (registry.closing !== null) throw closedError();
     const store = registry.store;
     // A record stays its connection's until the registry removes it, and then it is flagged.
     let record = known !== null && !known.removed ? known : store.get(identifier, scope);
@@ -50,11 +50,12 @@ export class RegistryGate implements CallGate {
   }
 
   leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void {
-    if (this.registry.closing !== null || (outcome === 'ignore' && !trial)) return;
-    if (record.removed) return; // unregistered (or swept) meanwhile
+    const registry = this.registry;
+    if (registry.closing !== null || record.removed) return; // removed: unregistered meanwhile
+    if (outcome === 'ignore' && !trial) return;
     const now = outcome === 'success' ? this.successTime(record) : this.clock.now();
     try {
-      this.registry.store.report(record, outcome, now, reason);
+      registry.store.report(record, outcome, now, reason);
     } catch {
       // A store failure must not turn the caller's result into an error.
     }
@@ -66,9 +67,9 @@ export class RegistryGate implements CallGate {
    * show it; otherwise the exact time.
    */
   successTime(record: ConnectionRecord): number {
-    const { bus, clock } = this.registry;
+    const bus = this.registry.bus;
     return record.circuit.state === 'closed' && (!bus.active || !bus.wants('success'))
-      ? clock.recent()
-      : clock.now();
+      ? this.clock.recent()
+      : this.clock.now();
   }
 }

@@ -36,7 +36,7 @@ export class EventSender {
     } as BramaEvent);
   }
 
-  /** `StoreHost.committed`: the events of one committed change. */
+  /** The events of one committed change (see `Registry.committed`). */
   committed(
     record: ConnectionRecord,
     kind: ChangeKind,
@@ -52,7 +52,7 @@ export class EventSender {
     );
   }
 
-  /** `StoreHost.degraded`: `store_degraded` / `store_recovered`. */
+  /** `store_degraded` / `store_recovered`. */
   storeHealth(isDegraded: boolean, detail: unknown): void {
     const now = this.registry.clock.now();
     if (isDegraded) {

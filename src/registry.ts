@@ -15,17 +15,23 @@ import {
   type CircuitOptions,
   type CircuitSettings,
 } from './core/settings.js';
+import type { CircuitState } from './core/state.js';
 import { toStatus, type ConnectionStatus } from './core/status.js';
 import { EventSender } from './event-sender.js';
 import { EventBus } from './events/event-bus.js';
+import type { ChangeOrigin } from './events/types.js';
 import { closedError, CONNECTION_KEYS, readMetadata } from './method-options.js';
-import type { ConnectionStore } from './stores/store.js';
+import type { ChangeKind, ConnectionStore, StoreHost } from './stores/store.js';
 import { TurnClock } from './turn-clock.js';
 
 /** How many other scopes holding an identifier a `BRAMA_NOT_FOUND` message names. */
 const NAMED_SCOPES = 3;
 
-export class Registry {
+/**
+ * Also the `StoreHost` its store reports to: the store calls it directly (no wrapper in
+ * between), and the checks that usually end a call (nobody listens) come first.
+ */
+export class Registry implements StoreHost {
   readonly clock: TurnClock;
   readonly bus = new EventBus();
   readonly events = new EventSender(this);
@@ -43,6 +49,22 @@ export class Registry {
   ) {
     this.clock = new TurnClock(clock);
     this.globalOptions = globalOptions;
+  }
+
+  /** `StoreHost.committed`: the events of one committed change (none when nobody listens). */
+  committed(
+    record: ConnectionRecord,
+    kind: ChangeKind,
+    from: CircuitState,
+    reason: unknown,
+    origin: ChangeOrigin,
+  ): void {
+    if (this.bus.active) this.events.committed(record, kind, from, reason, origin);
+  }
+
+  /** `StoreHost.degraded`: `store_degraded` / `store_recovered`. */
+  degraded(isDegraded: boolean, detail: unknown): void {
+    this.events.storeHealth(isDegraded, detail);
   }
 
   ensureOpen(): void {

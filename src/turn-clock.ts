@@ -44,8 +44,8 @@ export class TurnClock implements Clock {
 
   /** The time for a bookkeeping stamp: the last reading of this event-loop turn, if any. */
   recent(): number {
-    if (!this.coarse) return this.clock.now();
     if (this.fresh) return this.sample;
+    if (!this.coarse) return this.clock.now();
     this.sample = this.clock.now();
     this.fresh = true;
     this.endOfTurn(this.expire);

@@ -156,7 +156,7 @@ export async function rejectionWhileOpen(plan: Plan): Promise<Table> {
     baseline: 'raw',
     notes: [
       '`fn` is never called while the circuit is open; every rejection is checked to be the library’s open-circuit error.',
-      'brama builds its `CircuitOpenError` without a stack trace; opossum builds a new `Error` with a stack for every refusal.',
+      'brama builds one real `CircuitOpenError` per open period and gives each refused caller its own small object inheriting from it (its own `retryAfterMs`), without a stack trace; opossum builds a new `Error` with a stack for every refusal.',
     ],
   });
 }
