@@ -6,7 +6,7 @@
  * goes back after `min(probeTimeout, 1 s)`. At most `halfOpenProbes` leases exist fleet-wide.
  */
 import type { Entry, Lease } from './view.js';
-import type { StoreCore } from './shared.js';
+import type { StoreContext } from './context.js';
 
 /** An unused lease goes back to the fleet after this long (capped by probeTimeout). */
 const LEASE_HOLD_MS = 1000;
@@ -19,7 +19,7 @@ const MISSING_BACKOFF_MAX_MS = 1000;
 export class Leases {
   private seq = 0;
 
-  constructor(private readonly core: StoreCore) {}
+  constructor(private readonly core: StoreContext) {}
 
   /**
    * A call while the view is half-open: hands it a leased slot (`true`), or asks Redis for one

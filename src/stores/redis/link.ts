@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { BramaError } from '../../core/errors.js';
-import { reasonText } from '../../core/record.js';
 import { Health, type HealthEvents } from './health.js';
+import { Heartbeat } from './heartbeat.js';
+import { detail, isOutage, unavailable } from './outage.js';
 import { changesChannel, heartbeatChannel } from './keys.js';
 import { redactUrl, type RedisStoreSettings } from './options.js';
 
@@ -24,8 +25,6 @@ export type ClientFactory = (url: string) => Redis;
 
 /** A heartbeat goes out this often (ms) while Redis answers. */
 const HEARTBEAT_MS = 1000;
-/** A subscription that delivered none of this many heartbeats sent since is dead. */
-const MISSED_HEARTBEATS = 2;
 
 const now = (): number => performance.now();
 
@@ -52,16 +51,7 @@ export class RedisLink {
   private warned = false;
   /** The last connection error a client reported (the cause of the next degradation). */
   private lastError: unknown = null;
-  /** Heartbeats sent and answered by Redis since the last one the subscription delivered. */
-  private unheard = 0;
-  private lastBeatAt = 0;
-  /** Heartbeats sent, and the last one the subscription delivered. */
-  private beats = 0;
-  private lastHeard = 0;
-  /** Whether the subscription is (believed) established: heartbeats are checked only then. */
-  private listening = false;
-  /** When the subscription was last replaced (0: never), to retry one that does not return. */
-  private resubscribedAt = 0;
+  private readonly beat = new Heartbeat(HEARTBEAT_MS);
 
   /** Redis server time minus the registry clock, estimated from the fastest round trip. */
   offset = 0;
@@ -127,9 +117,7 @@ export class RedisLink {
       const resubscribed = Promise.resolve().then(() => this.subscriber.ping());
       resubscribed.then(
         () => {
-          this.listening = true;
-          this.resubscribedAt = 0;
-          this.unheard = 0;
+          this.beat.subscribed();
           if (!this.degraded) void this.health.resync();
         },
         () => {},
@@ -138,7 +126,9 @@ export class RedisLink {
     this.listen(this.subscriber, 'message', (channel: unknown, payload: unknown) => {
       if (this.closed || typeof payload !== 'string') return;
       if (channel === this.channel) this.events?.message(payload);
-      else if (channel === this.heartbeat) this.heard(Number(payload));
+      else if (channel === this.heartbeat && this.beat.heard(Number(payload)) && !this.degraded)
+        // A heartbeat missing before this one: the subscription lost messages meanwhile.
+        void this.health.resync();
     });
     const started = this.begin(); // the watchdog covers the subscription too
     const subscribed = Promise.resolve()
@@ -146,7 +136,7 @@ export class RedisLink {
       .then(
         () => {
           this.answered(started, 0, NaN);
-          this.listening = true;
+          this.beat.subscribed();
         },
         (error: unknown) => void this.failed(started, error),
       );
@@ -231,47 +221,24 @@ export class RedisLink {
       this.replace(this.client);
       return;
     }
-    if (this.degraded || now() - this.lastBeatAt < HEARTBEAT_MS) return;
-    if (!this.listening) {
-      // A replaced subscription that does not come back (its new connection hangs too).
-      if (this.resubscribedAt > 0 && now() - this.resubscribedAt > 3 * HEARTBEAT_MS) {
-        this.resubscribedAt = now();
-        this.replace(this.subscriber);
-      }
-      return;
-    }
-    this.lastBeatAt = now();
-    if (this.unheard >= MISSED_HEARTBEATS) {
+    if (this.degraded) return;
+    const action = this.beat.next(now());
+    if (action.kind === 'replace') {
       // Redis answers commands, but the subscription delivers nothing: replace it. ioredis
       // subscribes again on the new connection; its 'ready' starts a resync.
-      this.unheard = 0;
-      this.listening = false;
-      this.resubscribedAt = now();
       this.replace(this.subscriber);
-      return;
+    } else if (action.kind === 'send') {
+      const id = this.begin();
+      Promise.resolve()
+        .then(() => this.client.publish(this.heartbeat, String(action.beat)))
+        .then(
+          () => {
+            this.answered(id, 0, NaN);
+            this.beat.sent();
+          },
+          (error: unknown) => void this.failed(id, error),
+        );
     }
-    const id = this.begin();
-    const beat = ++this.beats;
-    Promise.resolve()
-      .then(() => this.client.publish(this.heartbeat, String(beat)))
-      .then(
-        () => {
-          this.answered(id, 0, NaN);
-          this.unheard++;
-        },
-        (error: unknown) => void this.failed(id, error),
-      );
-  }
-
-  /**
-   * A heartbeat came back. One missing before it means the subscription lost messages (a
-   * network that dropped bytes for a while): reconcile, as after a re-subscription.
-   */
-  private heard(beat: number): void {
-    this.unheard = 0;
-    const lost = this.lastHeard > 0 && beat > this.lastHeard + 1;
-    if (beat > this.lastHeard) this.lastHeard = beat;
-    if (lost && !this.degraded) void this.health.resync();
   }
 
   /** While degraded: one PING at a time, answered within commandTimeout or the link is replaced. */
@@ -317,34 +284,6 @@ export class RedisLink {
     emitter.on(event, handler);
     this.detach.push(() => emitter.off(event, handler));
   }
-}
-
-/** Server replies that mean Redis cannot serve right now (as opposed to a bad command). */
-const OUTAGE_REPLIES =
-  /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF)\b/;
-
-/**
- * Whether a command's error means Redis is unreachable or cannot serve. Errors about one
- * command are not: a reply error such as WRONGTYPE or a script error on a corrupted field, and
- * any BramaError (a reply brama cannot decode, an option out of range in the stored hash).
- */
-export function isOutage(error: unknown): boolean {
-  if (!(error instanceof Error)) return true;
-  if (error.name === 'ReplyError') return OUTAGE_REPLIES.test(error.message);
-  if (error instanceof BramaError) return false;
-  return true;
-}
-
-function detail(cause: unknown): string {
-  if (cause === null || cause === undefined) return 'no answer';
-  return reasonText(cause) ?? 'unknown error';
-}
-
-function unavailable(what: string, cause: unknown, target: string): BramaError {
-  const because = cause === null || cause === undefined ? '' : `: ${detail(cause)}`;
-  return new BramaError('BRAMA_STORE_UNAVAILABLE', `${what} (${target})${because}`, {
-    cause: cause ?? undefined,
-  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { isBramaError } from '../../core/errors.js';
-import { createRedisStore } from '../../redis.js';
+import { Brama } from '../../brama.js';
+import { createRedisStore, RedisStore } from '../../redis.js';
 import { parseRedisStoreOptions, redactUrl } from './options.js';
 
 function codeAndMessage(f: () => unknown): { code: string | undefined; message: string } {
@@ -88,6 +89,18 @@ describe('createRedisStore options', () => {
     expect(codeAndMessage(() => createRedisStore(hostile as never)).code).toBe(
       'BRAMA_INVALID_ARGUMENT',
     );
+  });
+
+  it('a client that cannot be created leaves the store unattached: the next try fails the same way', () => {
+    const store = new RedisStore(parseRedisStoreOptions({ url }), () => {
+      throw new TypeError('bad client options');
+    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { code, message } = codeAndMessage(() => new Brama({ store }));
+      expect(code).toBe('BRAMA_INVALID_OPTION');
+      expect(message).toContain('bad client options');
+    }
+    expect(store.degraded).toBe(false);
   });
 
   it('has documented defaults', () => {

@@ -12,8 +12,8 @@
  * Memory stays bounded by the connection count: one pending item of each kind per connection.
  */
 import type { ConnectionRef } from './commands.js';
-import type { StoreCore } from './shared.js';
-import type { Entry } from './view.js';
+import type { StoreContext } from './context.js';
+import { deltaOf, seedOf, type Entry } from './view.js';
 
 /** How many connections a reconciliation handles at once. */
 const RESYNC_BATCH = 256;
@@ -23,7 +23,7 @@ export class Resync {
   /** Connections unregistered while Redis could not be told, by tag: deleted on recovery. */
   private readonly deletes = new Map<string, ConnectionRef>();
 
-  constructor(private readonly core: StoreCore) {}
+  constructor(private readonly core: StoreContext) {}
 
   /** Remembers a delete to replay (the latest registration of the same tag comes after it). */
   deleteLater(tag: string, ref: ConnectionRef): void {
@@ -43,6 +43,42 @@ export class Resync {
       () => {},
       (outage) => {
         if (outage) this.deleteLater(tag, ref);
+      },
+    );
+  }
+
+  /**
+   * Rebuilds the connection in Redis from the view if Redis lost it, and adds the outcomes
+   * counted offline (frozen with one sequence number until answered, so a resend counts once);
+   * `then` runs once the answer is applied (scripts/sync.ts).
+   */
+  sync(entry: Entry, then?: () => void): Promise<void> | undefined {
+    const core = this.core;
+    const { record } = entry;
+    if (entry.syncing === null && entry.offline !== null) {
+      entry.syncing = { seq: core.nextSeq(), counts: entry.offline };
+      entry.offline = null;
+    }
+    const frozen = entry.syncing;
+    const seq = frozen?.seq ?? core.nextSeq();
+    const offset = core.link.offset;
+    const seed = seedOf(entry, offset);
+    const delta = deltaOf(frozen?.counts ?? null, offset);
+    entry.needsRegister = false;
+    return core.send(
+      (s) => s.sync(record, record.options, record.metadata, seed, delta, seq),
+      (reply, sentEpoch) => {
+        if (entry.syncing === frozen) entry.syncing = null;
+        if (!reply.found) return;
+        entry.broken = false;
+        core.ingest(entry, reply, 'sync', null, sentEpoch);
+        // Outcomes counted offline while this was in flight go in the next one.
+        if (entry.offline !== null && core.online) void this.sync(entry);
+        then?.();
+      },
+      (outage, error) => {
+        entry.needsRegister = true;
+        if (!outage) core.broke(entry, error);
       },
     );
   }

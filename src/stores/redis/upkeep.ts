@@ -11,7 +11,7 @@
  */
 import { reasonText } from '../../core/record.js';
 import { connectionName } from '../../core/arguments.js';
-import type { StoreCore } from './shared.js';
+import type { StoreContext } from './context.js';
 import type { Entry } from './view.js';
 
 /** How often unannounced counters are announced (ms); also the announce interval of reports. */
@@ -28,7 +28,7 @@ export class Upkeep {
   private due = Infinity;
   private repairAt = 0;
 
-  constructor(private readonly core: StoreCore) {}
+  constructor(private readonly core: StoreContext) {}
 
   /** Reads the connection back soon. */
   verify(entry: Entry): void {

@@ -3,6 +3,7 @@ import { createRecord } from '../../core/record.js';
 import { NO_OPTIONS } from '../../core/settings.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
 import { connectionTag } from './keys.js';
+import { parseAnnouncement } from './announcement.js';
 import type { RemoteConnection } from './reply.js';
 import {
   countOffline,
@@ -10,7 +11,6 @@ import {
   deltaOf,
   judgeAnswer,
   judgeHint,
-  parseAnnouncement,
   seedOf,
   writeRemote,
 } from './view.js';

@@ -11,14 +11,13 @@
  * subscription, but are hints: one could be forged, or come from a Redis that has since lost
  * it. A hint applies when it is newer than the last answer, and a hint that changes the state
  * is checked by reading the connection back (an answer sent after it), so a wrong hint cannot
- * hold a view for longer than one round trip.
+ * hold a view for longer than one round trip. Announcements are decoded in announcement.ts.
  */
 import type { ConnectionRecord } from '../../core/record.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
-import type { ChangeKind, ManualAction, Outcome } from '../store.js';
+import type { ManualAction, Outcome } from '../store.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
-import { parseTag } from './keys.js';
-import { decodeReply, type RemoteConnection, type ScriptResult } from './reply.js';
+import type { RemoteConnection } from './reply.js';
 
 /** A half-open trial slot leased in Redis. */
 export interface Lease {
@@ -246,69 +245,4 @@ export function deltaOf(o: OfflineCounts | null, offset: number): ConnectionDelt
     lastFailureReason: o.lastFailureReason,
     lastSuccessTime: server(o.lastSuccessTime),
   };
-}
-
-/** Manual actions: their events fire even when the state does not change. */
-export const MANUAL_ACTIONS: ReadonlySet<string> = new Set<ManualAction>([
-  'open',
-  'close',
-  'reset',
-  'force_closed',
-  'force_open',
-  'force_half_open',
-]);
-
-/** Announced kinds and what they mean to a receiving process. */
-const ANNOUNCED_KINDS: ReadonlyMap<string, ChangeKind> = new Map<string, ChangeKind>([
-  ['success', 'success'],
-  ['failure', 'failure'],
-  ['expire', 'expire'],
-  ['configure', 'configure'],
-  ['refresh', 'sync'],
-  ['sync', 'sync'],
-  ...[...MANUAL_ACTIONS].map((action): [string, ChangeKind] => [action, action as ManualAction]),
-]);
-
-/** A decoded announcement (scripts/common.ts `announce`). */
-export interface Announcement {
-  readonly source: string;
-  readonly kind: ChangeKind;
-  readonly identifier: string;
-  readonly scope: string | null;
-  readonly reason: string | null;
-  readonly result: ScriptResult;
-}
-
-/** Bounds of an announcement's parts: anything larger is not one of ours. */
-const MAX_PAYLOAD = 4 * 1024 * 1024;
-const MAX_SOURCE = 128;
-
-/**
- * Decodes an announcement; `null` for anything that is not one of this version's: malformed
- * JSON, missing or mistyped fields, a tag that names no connection exactly, values out of range.
- */
-export function parseAnnouncement(payload: string): Announcement | null {
-  if (payload.length > MAX_PAYLOAD) return null;
-  try {
-    const m = JSON.parse(payload) as Record<string, unknown>;
-    if (typeof m !== 'object' || m === null) return null;
-    const { source, tag, kind, reason } = m;
-    if (typeof source !== 'string' || source.length > MAX_SOURCE) return null;
-    if (typeof tag !== 'string' || typeof kind !== 'string') return null;
-    const named = parseTag(tag);
-    const meaning = ANNOUNCED_KINDS.get(kind);
-    if (named === null || meaning === undefined || !Array.isArray(m.reply)) return null;
-    const reply = decodeReply(m.reply.map((v: unknown) => (v === false ? null : v)));
-    if (!reply.found) return null;
-    return {
-      source,
-      kind: meaning,
-      identifier: named.identifier,
-      scope: named.scope,
-      reason: typeof reason === 'string' ? reason : null,
-      result: reply,
-    };
-  } catch {
-    return null;
-  }
 }

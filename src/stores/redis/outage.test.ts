@@ -1,7 +1,7 @@
 import { ReplyError as AnyReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { BramaError } from '../../core/errors.js';
-import { isOutage } from './link.js';
+import { isOutage } from './outage.js';
 
 // ioredis types ReplyError as `any`.
 const ReplyError = AnyReplyError as new (message: string) => Error;

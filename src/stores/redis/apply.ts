@@ -1,0 +1,135 @@
+/**
+ * Applying states from Redis to the Redis store's views: answers to this process's commands and
+ * announcements from every process (view.ts decides which state wins), and the events the
+ * registry emits for them.
+ */
+import type { CircuitState } from '../../core/state.js';
+import type { ChangeOrigin } from '../../events/types.js';
+import { settleLocally } from '../local-apply.js';
+import type { ChangeKind } from '../store.js';
+import type { StoreContext } from './context.js';
+import type { Leases } from './leases.js';
+import type { RedisScripts } from './commands.js';
+import type { ScriptReply, ScriptResult } from './reply.js';
+import type { Upkeep } from './upkeep.js';
+import { MANUAL_ACTIONS, parseAnnouncement } from './announcement.js';
+import { adoptOptions, judgeAnswer, judgeHint, writeRemote, type Entry } from './view.js';
+
+/** Applies states from Redis to one store's views. */
+export class Applier {
+  /** Bumped whenever an announcement is applied to a view (see view.ts judgeAnswer). */
+  hints = 0;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly leases: Leases,
+    private readonly upkeep: Upkeep,
+  ) {}
+
+  /**
+   * The answer to this process's report, action or configure: apply it, or, when Redis has
+   * lost the connection (expired, deleted, flushed, restarted empty), rebuild it from the view
+   * and send the command again (with a new sequence number: the first was not applied, and the
+   * rebuild recorded a later one).
+   */
+  answered(
+    entry: Entry,
+    reply: ScriptReply,
+    resend: (s: RedisScripts, seq: number) => Promise<ScriptReply>,
+    kind: ChangeKind,
+    reason: unknown,
+    sentEpoch: number,
+  ): void {
+    if (reply.found) return this.ingest(entry, reply, kind, reason, sentEpoch);
+    if (!this.ctx.current(entry)) return;
+    void this.ctx.sync(entry, () => {
+      const seq = this.ctx.nextSeq();
+      void this.ctx.send(
+        (s) => resend(s, seq),
+        (again, epoch) => {
+          if (again.found) this.ingest(entry, again, kind, reason, epoch);
+        },
+      );
+    });
+  }
+
+  /** A change announced by some process's script. */
+  announced(payload: string): void {
+    const message = parseAnnouncement(payload);
+    if (message === null || message.source === this.ctx.link.source) return; // own: the reply
+    const entry = this.ctx.index.get(message.identifier, message.scope);
+    if (entry === undefined) return;
+    this.ingest(entry, message.result, message.kind, message.reason, null);
+  }
+
+  /**
+   * Brings the local view to a state from Redis and emits what changed. `sentEpoch`: the
+   * answer to this process's command sent at that hint count; `null`: an announcement.
+   */
+  ingest(
+    entry: Entry,
+    result: ScriptResult,
+    kind: ChangeKind,
+    reason: unknown,
+    sentEpoch: number | null,
+  ): void {
+    const ctx = this.ctx;
+    if (!ctx.current(entry)) return; // unregistered meanwhile: nothing to tell
+    const { record } = entry;
+    const remote = result.connection;
+    const own = sentEpoch !== null;
+    const verdict = own ? judgeAnswer(entry, remote, sentEpoch) : judgeHint(entry, remote);
+    if (verdict === 'verify') this.upkeep.verify(entry);
+    if (verdict !== 'apply') {
+      // Overtaken by a newer state: still tell this process's listeners about its call.
+      if (own && (kind === 'success' || kind === 'failure'))
+        this.changed(entry, kind, record.circuit.state, reason, 'local');
+      return;
+    }
+    if (result.expired && record.circuit.state === 'open') {
+      settleLocally(ctx.host, record, Number.MAX_SAFE_INTEGER); // the expiry this script recorded
+    }
+    const before = record.circuit.state;
+    const bornBefore = entry.born;
+    if (kind === 'configure') adoptOptions(entry, remote);
+    writeRemote(entry, remote, ctx.link.offset, own);
+    const to = record.circuit.state;
+    if (!own) {
+      entry.hintEpoch = ++this.hints;
+      // A hint that moves the state is checked against Redis (it may be forged or stale).
+      if (before !== to || bornBefore !== remote.registeredAt) this.upkeep.verify(entry);
+    } else if (!result.announced && (kind === 'success' || kind === 'failure')) {
+      this.upkeep.refresh(entry);
+    }
+    const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
+    if (
+      own &&
+      !result.transitioned &&
+      before !== to &&
+      !MANUAL_ACTIONS.has(kind) &&
+      kind !== 'sync'
+    ) {
+      // Another process moved the state first; this call's outcome changed nothing.
+      this.changed(entry, 'sync', before, null, 'remote');
+      this.changed(entry, kind, to, reason, 'local');
+    } else {
+      // A transition this process caused starts where Redis applied it, even if the view had
+      // not yet heard of the state before it (e.g. unknown → closed by another process).
+      const from = own && result.transitioned ? result.from : before;
+      this.changed(entry, kind, from, reason, origin);
+    }
+  }
+
+  private changed(
+    entry: Entry,
+    kind: ChangeKind,
+    from: CircuitState,
+    reason: unknown,
+    origin: ChangeOrigin,
+  ): void {
+    const state = entry.record.circuit.state;
+    if (state !== from || state !== 'half_open') this.leases.reset(entry);
+    this.ctx.host.committed(entry.record, kind, from, reason, origin);
+    if (state === 'half_open' && from !== 'half_open') this.leases.acquire(entry);
+  }
+}
