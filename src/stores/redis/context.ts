@@ -94,15 +94,8 @@ export class StoreContext {
   }
 
   /** See {@link StoreParts.ingest}. */
-  ingest(
-    entry: Entry,
-    result: ScriptResult,
-    kind: ChangeKind,
-    reason: unknown,
-    sentEpoch: number | null,
-  ): void {
+  readonly ingest: StoreParts['ingest'] = (entry, result, kind, reason, sentEpoch) =>
     this.wired.ingest(entry, result, kind, reason, sentEpoch);
-  }
 
   /** See {@link StoreParts.sync}. */
   sync(entry: Entry, then?: () => void): Promise<void> | undefined {
