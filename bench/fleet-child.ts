@@ -32,7 +32,7 @@ import { timeBatch, warmUp, type Subject } from './harness.js';
 import { NEVER_TRIPS, ONE_HOUR } from './peers.js';
 
 /** The ioredis command brama defines for its report script (src/stores/redis/commands.ts). */
-const REPORT_COMMAND = 'bramaV1Report';
+const REPORT_COMMAND = 'bramaV2Report';
 
 type Handlers = Record<string, (args: FleetRequest) => unknown>;
 
@@ -190,9 +190,10 @@ async function reports(config: FleetChildConfig): Promise<Handlers> {
     ],
   ]);
 
-  // The report script, called as commands.ts calls it: KEYS state and trials; ARGV ttl, the
-  // eight effective settings, outcome, reason, lease token, fence, then channel, source,
-  // identifier, scope. Only if this brama version still defines it under that name.
+  // The report script, called as commands.ts calls it: KEYS state, trials and seen; ARGV ttl,
+  // the eight effective settings, outcome, reason, lease token, fence, mode, announce interval,
+  // then channel, source, tag, sequence number. Only if this brama version still defines it
+  // under that name.
   const script: unknown = Reflect.get(client, REPORT_COMMAND);
   if (typeof script === 'function') {
     const s = brama.status('raw');
@@ -200,6 +201,7 @@ async function reports(config: FleetChildConfig): Promise<Handlers> {
     const args = [
       `${tag}:state`,
       `${tag}:trials`,
+      `${tag}:seen`,
       String(86_400_000),
       ...[
         s.maxAttempts,
@@ -215,9 +217,11 @@ async function reports(config: FleetChildConfig): Promise<Handlers> {
       '',
       '',
       '',
+      '',
+      '250',
       `${config.prefix}:changes`,
       'bench-raw',
-      'raw',
+      '{|raw}',
       '',
     ];
     const call = script as (...a: string[]) => Promise<unknown>;
