@@ -192,14 +192,15 @@ const LOOPS: Record<string, () => Batch | Promise<Batch>> = {
     const { brama, store } = await fleetBrama(client);
     brama.register('raw', { maxAttempts: NEVER_TRIPS });
     await store.flush();
-    const script: unknown = Reflect.get(client, 'bramaV1Report');
-    if (typeof script !== 'function') throw new Error('no bramaV1Report command on the client');
+    const script: unknown = Reflect.get(client, 'bramaV2Report');
+    if (typeof script !== 'function') throw new Error('no bramaV2Report command on the client');
     const s = brama.status('raw');
     const tag = `${store.prefix}:{|raw}`;
     const settings = [s.maxAttempts, s.expiry, s.expiryStrategy, s.initialExpiry, s.maxExpiry];
     settings.push(s.backoffFactor, s.halfOpenProbes, s.probeTimeout);
-    const args = [`${tag}:state`, `${tag}:trials`, '86400000', ...settings.map(String)];
-    args.push('success', '', '', '', `${store.prefix}:changes`, 'bench-raw', 'raw', '');
+    const keys = [`${tag}:state`, `${tag}:trials`, `${tag}:seen`];
+    const args = [...keys, '86400000', ...settings.map(String), 'success', '', '', '', '', '250'];
+    args.push(`${store.prefix}:changes`, 'bench-raw', '{|raw}', '');
     const call = script as (...a: string[]) => Promise<unknown>;
     return async () => {
       const replies: Promise<unknown>[] = [];

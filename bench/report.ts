@@ -195,7 +195,7 @@ function renderFleet(f: FleetResults): string {
         "Every batch is checked: the connection's `totalSuccesses` (or `totalFailures`) read back from Redis grew by exactly the batch size, and the store never went degraded.",
         f.reports.some((r) => r.key === 'ioredis.script')
           ? 'The store runs on an ioredis client made by the bench (`createRedisStore({ client })`) with the options `createRedisStore({ url })` gives its own (`enableAutoPipelining: true`), so the raw script row can call the very script brama defined on it (`EVALSHA` of src/stores/redis/scripts/report.ts, same keys and arguments, no reply decoding, no local view).'
-          : 'The raw script row is missing: the built brama no longer defines its report script on the client under the name the bench knows (`bramaV1Report`).',
+          : 'The raw script row is missing: the built brama no longer defines its report script on the client under the name the bench knows (`bramaV2Report`).',
         "CPU per report (medians over rounds, divided by the batch size): the reporting process's main thread, which runs the event loop (`/proc/thread-self/stat`, 10 ms ticks); the whole process (`process.cpuUsage()`, which adds V8's background GC and compiler threads, busy after the full GC that precedes every batch); the Redis server's main thread (`used_cpu_user_main_thread` + `used_cpu_sys_main_thread` of `INFO cpu`, read before and after each batch, so it includes any other client of that Redis meanwhile). Main-thread CPU × reports/s is how busy the event loop was.",
       ]
         .map((note) => `- ${note}`)
