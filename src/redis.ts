@@ -22,7 +22,7 @@ import { RedisStore } from './stores/redis/redis-store.js';
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const settings = parseRedisStoreOptions(options);
-  return new RedisStore(
+  return RedisStore.create(
     settings,
     (url) =>
       new Redis(url, {

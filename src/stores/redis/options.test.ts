@@ -92,7 +92,7 @@ describe('createRedisStore options', () => {
   });
 
   it('a client that cannot be created leaves the store unattached: the next try fails the same way', () => {
-    const store = new RedisStore(parseRedisStoreOptions({ url }), () => {
+    const store = RedisStore.create(parseRedisStoreOptions({ url }), () => {
       throw new TypeError('bad client options');
     });
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -101,6 +101,13 @@ describe('createRedisStore options', () => {
       expect(message).toContain('bad client options');
     }
     expect(store.degraded).toBe(false);
+  });
+
+  it('has no public constructor: stores come from createRedisStore (type-level)', () => {
+    const direct = (): unknown =>
+      // @ts-expect-error the constructor is private
+      new RedisStore() as unknown;
+    expect(typeof direct).toBe('function');
   });
 
   it('has documented defaults', () => {

@@ -33,7 +33,12 @@ export class RedisStore implements ConnectionStore {
   private refusing = false;
 
   /** @internal Use `createRedisStore`. */
-  constructor(
+  static create(settings: RedisStoreSettings, factory: ClientFactory | null): RedisStore {
+    return new RedisStore(settings, factory);
+  }
+
+  /** Use `createRedisStore`. */
+  private constructor(
     private readonly settings: RedisStoreSettings,
     private readonly factory: ClientFactory | null,
   ) {

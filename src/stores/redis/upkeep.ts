@@ -1,8 +1,11 @@
 /**
  * Background upkeep of the Redis store's views, on one unref'd timer that runs only while there
  * is something to do:
- * - **verify**: an announcement changed a view's state; read the connection back, so a forged
- *   or stale announcement holds the view for one round trip at most;
+ * - **verify**: an announcement changed a view's state; read the connection back shortly after
+ *   (unless an answer to this process's own command confirmed it meanwhile), so a forged or stale
+ *   announcement holds the view for a fraction of a second at most. The short wait lets the
+ *   announcements of changes right after it arrive first, so their events keep their cause;
+ *   a read that overtook them would report the change as a `'sync'`;
  * - **refresh**: a report of this process changed counters without an announcement (reports
  *   announce at most every 250 ms); announce the connection once the interval has passed, so
  *   every view's totals follow Redis within the interval whatever the traffic;
@@ -16,6 +19,8 @@ import type { Entry } from './view.js';
 
 /** How often unannounced counters are announced (ms); also the announce interval of reports. */
 export const REFRESH_MS = 250;
+/** How long after an announced state change its read-back goes out (ms). */
+const VERIFY_MS = 100;
 /** How often a broken connection is tried again (ms). */
 const REPAIR_MS = 5000;
 
@@ -34,7 +39,7 @@ export class Upkeep {
   verify(entry: Entry): void {
     entry.verify = true;
     this.verifying.add(entry);
-    this.schedule(0);
+    this.schedule(VERIFY_MS);
   }
 
   /** Announces the connection's counters within the refresh interval. */
@@ -91,6 +96,8 @@ export class Upkeep {
         if (entry.verifying) continue;
         this.verifying.delete(entry);
         entry.verify = false;
+        // An answer to this process's own command has confirmed what the view holds.
+        if (entry.trustedBorn === entry.born && entry.trustedVersion >= entry.version) continue;
         entry.verifying = true;
         void core.send(
           (s) => s.read(entry.record),
@@ -120,7 +127,7 @@ export class Upkeep {
         }
       }
     }
-    if (this.verifying.size > 0) this.schedule(REFRESH_MS);
+    if (this.verifying.size > 0) this.schedule(VERIFY_MS);
     else if (this.dirty.size > 0) this.schedule(REFRESH_MS);
     else if (this.broken.size > 0) this.schedule(Math.max(0, this.repairAt - performance.now()));
   }
