@@ -101,7 +101,8 @@ export class Brama {
    * Would a call be admitted now? The answer of {@link isAvailable} without its effect: no
    * half-open trial slot is taken. Like `status`, it applies the lazy open → half-open change
    * once the open period has elapsed (and emits its events). `false` for unregistered
-   * connections.
+   * connections. In fleet mode it answers from this process's view of the circuit (trial
+   * slots held by other processes and the degraded policy are not considered).
    */
   wouldAdmit(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.r.find(identifier, opts, SCOPE_KEYS, 'wouldAdmit options');

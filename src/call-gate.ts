@@ -7,7 +7,7 @@ import { retryAfter } from './core/transitions.js';
 import { closedError, type ConnectionOptions } from './method-options.js';
 import type { Registry } from './registry.js';
 import type { Outcome } from './stores/store.js';
-import type { CallGate } from './wrap/gate.js';
+import type { CallGate, RunSite } from './wrap/gate.js';
 
 /**
  * A registry's gate for wrapped calls (`run`, `wrap`, the decorator): admission on entry, with
@@ -15,6 +15,7 @@ import type { CallGate } from './wrap/gate.js';
  */
 export class RegistryGate implements CallGate {
   readonly clock: Registry['clock'];
+  lastRun: RunSite | null = null;
 
   constructor(
     private readonly registry: Registry,
@@ -47,6 +48,15 @@ export class RegistryGate implements CallGate {
     if (store.admit(record)) return record;
     const wait = retryAfter(record.circuit, registry.settingsOf(record), this.clock.now());
     return refusal(identifier, scope, record.circuit, wait);
+  }
+
+  find(identifier: string, scope: string | null): ConnectionRecord | undefined {
+    return this.registry.store.get(identifier, scope);
+  }
+
+  admitsClosed(record: ConnectionRecord): boolean {
+    const registry = this.registry;
+    return registry.closing === null && !record.removed && registry.store.admit(record);
   }
 
   leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void {

@@ -1,14 +1,16 @@
+import type { Clock } from './core/clock.js';
 import { storeUnavailable } from './core/errors.js';
 import type { ConnectionRecord } from './core/record.js';
 import type { CircuitState } from './core/state.js';
+import type { ConnectionStatus } from './core/status.js';
 import { emitChange } from './emit-change.js';
+import type { EventBus } from './events/event-bus.js';
 import type {
   BramaEvent,
   BramaEventDataMap,
   BramaEventType,
   ChangeOrigin,
 } from './events/types.js';
-import type { Registry } from './registry.js';
 import type { ChangeKind } from './stores/store.js';
 
 /**
@@ -16,8 +18,15 @@ import type { ChangeKind } from './stores/store.js';
  * cleanup), the changes a store committed, and the store's health. Builds an event (and the
  * status snapshot it carries) only when some subscriber wants its type.
  */
+/** What the sender needs of its registry (the `Registry` itself). */
+export interface EventSource {
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  snapshot(record: ConnectionRecord, now: number): ConnectionStatus;
+}
+
 export class EventSender {
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: EventSource) {}
 
   send<K extends BramaEventType>(
     type: K,

@@ -110,6 +110,8 @@ export interface ParsedCall {
   readonly onFailure: Fallback | null;
   readonly signal: AbortSignal | null;
   readonly timeout: number | null;
+  /** No signal, no timeout, no fallback for failures: a call on a closed circuit goes direct. */
+  readonly direct: boolean;
   /** The values read from the options object, to notice when it was changed since. */
   readonly source: Readonly<Record<string, unknown>> | null;
 }
@@ -141,6 +143,7 @@ export const NO_CALL_OPTIONS: ParsedCall = Object.freeze({
   onFailure: null,
   signal: null,
   timeout: null,
+  direct: true,
   source: null,
 });
 
@@ -255,6 +258,10 @@ export function parseCallOptions(input: unknown, what: string): ParsedCall {
     onFailure: fallbackOn === 'refusal' ? null : fallback,
     signal: (o.signal as AbortSignal | undefined) ?? null,
     timeout: timeout ?? null,
+    direct:
+      o.signal === undefined &&
+      timeout === undefined &&
+      (fallbackOn === 'refusal' || fallback === null),
     source: Object.freeze(source),
   });
 }

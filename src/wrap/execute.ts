@@ -34,10 +34,125 @@ export interface CallSite {
   onRejected: ((error: unknown) => PromiseLike<unknown>) | null;
 }
 
-/** A new, empty call site (one per wrapped function). */
-export function callSite(): CallSite {
-  return { record: null, onFulfilled: null, onRejected: null };
+/** A wrapped function: what it protects, how, and its {@link CallSite}. */
+export interface WrappedSite extends CallSite {
+  readonly gate: CallGate;
+  readonly identifier: string;
+  readonly call: ParsedCall;
+  readonly fn: (...args: never[]) => unknown;
 }
+
+/** The site of a new wrapped function. */
+export function wrappedSite(
+  gate: CallGate,
+  identifier: string,
+  call: ParsedCall,
+  fn: (...args: never[]) => unknown,
+): WrappedSite {
+  return { gate, identifier, call, fn, record: null, onFulfilled: null, onRejected: null };
+}
+
+/**
+ * One call of a wrapped function. On a closed circuit whose record the site already holds (the
+ * steady state), it skips the general path: the call goes straight to the function and is
+ * settled by the site's callbacks. That saves about a third of brama's cost per call.
+ */
+export function executeWrapped<T>(
+  site: WrappedSite,
+  thisArg: unknown,
+  args: readonly unknown[],
+): Promise<T> {
+  const record = site.record;
+  if (
+    site.call.direct &&
+    record !== null &&
+    record.circuit.state === 'closed' &&
+    site.gate.admitsClosed(record)
+  ) {
+    let result: unknown;
+    try {
+      result = Reflect.apply(site.fn, thisArg, args);
+    } catch (error) {
+      return rejectedNow(site.gate, record, site.call, false, args, error);
+    }
+    if (!(result instanceof Promise)) {
+      if (!isThenable(result))
+        return fulfilledNow(site.gate, record, site.call, false, result as T);
+      result = Promise.resolve(result);
+    }
+    return (result as Promise<T>).then(
+      site.onFulfilled as (value: T) => T,
+      site.onRejected as (error: unknown) => PromiseLike<T>,
+    );
+  }
+  return execute(
+    site.gate,
+    site.identifier,
+    site.call,
+    site.fn as (...args: never[]) => T,
+    thisArg,
+    args,
+    site,
+  );
+}
+
+/**
+ * One `run` call. On a registered, closed circuit (the steady state) it skips the general path:
+ * the function is called at once and the call settled by two callbacks.
+ */
+export function executeRun<T>(
+  gate: CallGate,
+  identifier: string,
+  call: ParsedCall,
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+): Promise<T> {
+  const record = call.direct ? gate.find(identifier, call.scope) : undefined;
+  if (record === undefined || record.circuit.state !== 'closed' || !gate.admitsClosed(record)) {
+    return execute(gate, identifier, call, fn as (...args: never[]) => T, undefined, null, null);
+  }
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn(NEVER);
+  } catch (error) {
+    return rejectedNow(gate, record, call, false, null, error);
+  }
+  if (!(result instanceof Promise)) {
+    if (!isThenable(result)) return fulfilledNow(gate, record, call, false, result);
+    result = Promise.resolve(result);
+  }
+  // The callbacks of the latest connection and options `run` was called with are reused: the
+  // common case is one connection called again and again, each call making two closures less.
+  let site = lastRun;
+  if (site.record !== record || site.call !== call || site.gate !== gate) {
+    site = lastRun = {
+      gate,
+      call,
+      record,
+      onFulfilled: (value) => fulfilled(gate, record, call, false, value),
+      onRejected: (error) => rejected(gate, record, call, false, null, error),
+    };
+  }
+  return (result as Promise<T>).then(
+    site.onFulfilled as (value: T) => T,
+    site.onRejected as (error: unknown) => PromiseLike<T>,
+  );
+}
+
+interface RunSite {
+  readonly gate: CallGate | null;
+  readonly call: ParsedCall | null;
+  readonly record: ConnectionRecord | null;
+  readonly onFulfilled: ((value: unknown) => unknown) | null;
+  readonly onRejected: ((error: unknown) => PromiseLike<unknown>) | null;
+}
+
+let lastRun: RunSite = {
+  gate: null,
+  call: null,
+  record: null,
+  onFulfilled: null,
+  onRejected: null,
+};
 
 /**
  * Runs one protected call: admission, the call, classification, the report, the fallback, and

@@ -1,7 +1,7 @@
 import { checkIdentifier } from '../core/arguments.js';
 import { invalidArgument } from '../core/errors.js';
 import { callOptionsOf, parseCallOptions } from './call-options.js';
-import { callSite, execute } from './execute.js';
+import { executeRun, executeWrapped, wrappedSite } from './execute.js';
 import type { CallGate } from './gate.js';
 
 /** `brama.run`: validates the arguments (rejecting on bad input), then runs the call. */
@@ -19,7 +19,7 @@ export function runCall<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  return execute(gate, identifier, call, fn, undefined, null, null);
+  return executeRun(gate, identifier, call, fn);
 }
 
 /**
@@ -35,9 +35,8 @@ export function wrapCall<Args extends unknown[], T>(
   checkIdentifier(identifier);
   if (typeof fn !== 'function') throw invalidArgument('fn', 'a function', fn);
   const call = parseCallOptions(opts, 'wrap options');
-  const target = fn as unknown as (...args: never[]) => T;
-  const site = callSite();
+  const site = wrappedSite(gate, identifier, call, fn);
   return function (this: unknown, ...args: Args): Promise<T> {
-    return execute(gate, identifier, call, target, this, args, site);
+    return executeWrapped(site, this, args);
   };
 }
