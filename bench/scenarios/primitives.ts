@@ -6,7 +6,11 @@ import { measure, type Plan, type Subject } from '../harness.js';
 import { tableOf, type Table } from '../table.js';
 
 export const PRIMITIVE_LABELS = [
-  { key: 'date-now', label: '`Date.now()` (brama reads the clock once per reported outcome)' },
+  {
+    key: 'date-now',
+    label:
+      '`Date.now()` (read for every report but a success on a closed circuit, which reuses the turn’s reading)',
+  },
   { key: 'map-get', label: '`Map#get` of a short string key (the connection lookup)' },
   {
     key: 'spread-chain',
@@ -16,10 +20,18 @@ export const PRIMITIVE_LABELS = [
   { key: 'freeze-empty', label: '`Object.freeze({})` (fresh object)' },
   {
     key: 'error-no-stack',
-    label: '`new Error(message)` with `Error.stackTraceLimit = 0` (how a refusal is built)',
+    label:
+      '`new Error(message)` with `Error.stackTraceLimit = 0` (a refusal before issue 10; now once per open period)',
+  },
+  {
+    key: 'error-derived',
+    label: '`Object.create(error)` and five fields set (how each refusal is built now)',
   },
   { key: 'abort-signal', label: '`new AbortController().signal`' },
-  { key: 'timer', label: '`clearTimeout(setTimeout(f, 3_000))`' },
+  {
+    key: 'timer',
+    label: '`clearTimeout(setTimeout(f, 3_000))` (a call timeout before issue 10)',
+  },
 ] as const;
 
 interface Circuit {
@@ -113,6 +125,26 @@ export async function primitives(plan: Plan): Promise<Table> {
           const error = new Error('Circuit api is open; retry after 60000 ms');
           Error.stackTraceLimit = limit;
           if (error.message.length > 0) s++;
+        }
+        return s;
+      },
+    },
+    {
+      name: 'error-derived',
+      batch: (n) => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        const template = new Error('Circuit api is open; retry after 60000 ms');
+        Error.stackTraceLimit = limit;
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const error = Object.create(template) as Record<string, unknown>;
+          error.code = 'BRAMA_CIRCUIT_OPEN';
+          error.identifier = 'api';
+          error.scope = null;
+          error.state = 'open';
+          error.retryAfterMs = i;
+          if (error.retryAfterMs === i) s++;
         }
         return s;
       },
