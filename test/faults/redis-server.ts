@@ -101,6 +101,11 @@ export class RedisServer {
     return this.child.pid ?? -1;
   }
 
+  /** The tail of the server's stdout and stderr (its log), for error messages. */
+  get output(): string {
+    return this.log;
+  }
+
   /** Whether the process is still running (possibly paused). */
   get alive(): boolean {
     return this.exitCode === undefined && this.spawnError === null;
