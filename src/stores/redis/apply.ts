@@ -10,10 +10,18 @@ import type { ChangeKind } from '../store.js';
 import type { StoreContext } from './context.js';
 import type { Leases } from './leases.js';
 import type { RedisScripts } from './commands.js';
-import type { ScriptReply, ScriptResult } from './reply.js';
+import type { PendingBatch } from './coalescer.js';
+import type { LeanReply, ReportReply, ScriptReply, ScriptResult } from './reply.js';
 import type { Upkeep } from './upkeep.js';
 import { MANUAL_ACTIONS, parseAnnouncement } from './announcement.js';
-import { adoptOptions, judgeAnswer, judgeHint, writeRemote, type Entry } from './view.js';
+import {
+  adoptOptions,
+  judgeAnswer,
+  judgeHint,
+  writeCounters,
+  writeRemote,
+  type Entry,
+} from './view.js';
 
 /** Applies states from Redis to one store's views. */
 export class Applier {
@@ -53,6 +61,71 @@ export class Applier {
     });
   }
 
+  /**
+   * The answer to a batch of this process's outcomes (or to one trial's): Redis lost the
+   * connection (rebuild it and send the batch again), only counters moved (lean), or the whole
+   * connection came back. Every outcome's event is emitted; a transition names the outcome that
+   * caused it (the failure that tripped, the success that closed), after the others.
+   */
+  reported(
+    entry: Entry,
+    reply: ReportReply,
+    pending: PendingBatch,
+    resend: (s: RedisScripts, seq: number) => Promise<ReportReply>,
+    sentEpoch: number,
+  ): void {
+    const ctx = this.ctx;
+    if (reply.found === false) {
+      if (!ctx.current(entry)) return;
+      void ctx.sync(entry, () => {
+        const seq = ctx.nextSeq();
+        void ctx.send(
+          (s) => resend(s, seq),
+          (again, epoch) => {
+            if (again.found !== false) this.reported(entry, again, pending, resend, epoch);
+          },
+        );
+      });
+      return;
+    }
+    if (reply.found === 'lean') return this.counted(entry, reply, pending, sentEpoch);
+    const { outcomes, batch } = pending;
+    let cause = outcomes.length - 1;
+    if (reply.transitioned) {
+      const tripped =
+        reply.connection.circuit.state === 'open' || (reply.from === 'unknown' && batch.head > 0);
+      const wanted = tripped ? 'failure' : 'success';
+      cause = -1;
+      for (let i = 0; i < outcomes.length && (tripped || cause < 0); i++)
+        if (outcomes[i]!.outcome === wanted) cause = i; // the last failure, the first success
+    }
+    const main = outcomes[cause];
+    const others = (): void => {
+      const state = entry.record.circuit.state;
+      outcomes.forEach((o, i) => {
+        if (i !== cause) ctx.host.committed(entry.record, o.outcome, state, o.reason, 'local');
+      });
+    };
+    this.ingest(entry, reply, main?.outcome ?? 'ignore', main?.reason ?? null, sentEpoch, others);
+  }
+
+  /** A lean answer: counters only. Anything it cannot settle is read back in full. */
+  private counted(entry: Entry, reply: LeanReply, pending: PendingBatch, sentEpoch: number): void {
+    const ctx = this.ctx;
+    if (!ctx.current(entry)) return;
+    const { record } = entry;
+    const same = reply.registeredAt === entry.born;
+    const newer = same && (sentEpoch >= entry.hintEpoch || reply.version > entry.version);
+    if (newer && reply.state === record.circuit.state) {
+      writeCounters(entry, reply, pending.batch, ctx.link.offset);
+    } else if (!same || reply.state !== record.circuit.state) {
+      this.upkeep.verify(entry); // another incarnation, or a state this view has not seen
+    }
+    for (const o of pending.outcomes)
+      ctx.host.committed(record, o.outcome, record.circuit.state, o.reason, 'local');
+    if (!reply.duplicate) this.upkeep.refresh(entry); // announced by nobody yet
+  }
+
   /** A change announced by some process's script. */
   announced(payload: string): void {
     const message = parseAnnouncement(payload);
@@ -72,6 +145,7 @@ export class Applier {
     kind: ChangeKind,
     reason: unknown,
     sentEpoch: number | null,
+    prelude?: () => void,
   ): void {
     const ctx = this.ctx;
     if (!ctx.current(entry)) return; // unregistered meanwhile: nothing to tell
@@ -81,7 +155,8 @@ export class Applier {
     const verdict = own ? judgeAnswer(entry, remote, sentEpoch) : judgeHint(entry, remote);
     if (verdict === 'verify') this.upkeep.verify(entry);
     if (verdict !== 'apply') {
-      // Overtaken by a newer state: still tell this process's listeners about its call.
+      // Overtaken by a newer state: still tell this process's listeners about its calls.
+      prelude?.();
       if (own && (kind === 'success' || kind === 'failure'))
         this.changed(entry, kind, record.circuit.state, reason, 'local');
       return;
@@ -101,6 +176,7 @@ export class Applier {
     } else if (!result.announced && (kind === 'success' || kind === 'failure')) {
       this.upkeep.refresh(entry);
     }
+    prelude?.();
     const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';
     if (
       own &&

@@ -7,10 +7,17 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
+import { addOutcome, emptyBatch, type OutcomeBatch } from '../../core/outcome-batch.js';
 import type { CircuitOptions, CircuitSettings } from '../../core/settings.js';
 import type { ManualAction, Outcome } from '../store.js';
 import { changesChannel, checkPrefix, connectionKeys, type ConnectionKeys } from './keys.js';
-import { decodeFound, decodeReply, type ScriptReply } from './reply.js';
+import {
+  decodeFound,
+  decodeReply,
+  decodeReportReply,
+  type ReportReply,
+  type ScriptReply,
+} from './reply.js';
 import { ACQUIRE_TRIAL_LUA } from './scripts/acquire-trial.js';
 import { ACT_LUA } from './scripts/act.js';
 import { CONFIGURE_LUA } from './scripts/configure.js';
@@ -151,7 +158,7 @@ export class RedisScripts {
     this.source = options.source ?? randomUUID();
     this.announceEvery = options.announceEvery ?? 250;
     for (const [name, lua] of Object.values(COMMANDS)) {
-      client.defineCommand(name, { lua, numberOfKeys: 3 });
+      client.defineCommand(name, { lua, numberOfKeys: 2 });
     }
   }
 
@@ -201,7 +208,7 @@ export class RedisScripts {
   }
 
   /**
-   * Applies an outcome; `token` releases that half-open trial lease; `fence` is the generation
+   * Applies one outcome; `token` releases that half-open trial lease; `fence` is the generation
    * the trial was admitted in (its result cannot decide a later half-open period); `seq` makes
    * a resend count once; `mode: 'totals'` counts it without moving the state.
    */
@@ -214,17 +221,39 @@ export class RedisScripts {
     fence: number | null = null,
     seq: number | null = null,
     mode: ReportMode = 'apply',
-  ): Promise<ScriptReply> {
-    return this.run('report', ref, seq, [
+  ): Promise<ReportReply> {
+    const batch = emptyBatch();
+    if (outcome !== 'ignore') addOutcome(batch, outcome, reason);
+    return this.reportBatch(ref, settings, batch, token, fence, seq, mode);
+  }
+
+  /** Applies a batch of outcomes as if one by one, in order (see {@link report}). */
+  async reportBatch(
+    ref: ConnectionRef,
+    settings: CircuitSettings,
+    batch: OutcomeBatch,
+    token: string | null,
+    fence: number | null = null,
+    seq: number | null = null,
+    mode: ReportMode = 'apply',
+  ): Promise<ReportReply> {
+    const reason = batch.failures > 0 ? batch.lastFailureReason : null;
+    const reply = await this.call('report', ref, [
       this.ttl,
       ...settingsArgs(settings),
-      outcome,
+      String(batch.successes),
+      String(batch.failures),
+      String(batch.head),
+      String(batch.run),
+      String(batch.tail),
       reason === null ? '' : `=${reason}`,
       token ?? '',
       fence === null ? '' : String(fence),
       mode === 'totals' ? 'totals' : '',
       String(this.announceEvery),
+      ...this.tail(ref, seq),
     ]);
+    return decodeReportReply(reply);
   }
 
   /**
@@ -316,12 +345,7 @@ export class RedisScripts {
     if (typeof command !== 'function') {
       return Promise.reject(new BramaError('BRAMA_CLOSED', `Script ${name} is not defined`));
     }
-    const result: unknown = Reflect.apply(command, this.client, [
-      keys.state,
-      keys.trials,
-      keys.seen,
-      ...args,
-    ]);
+    const result: unknown = Reflect.apply(command, this.client, [keys.state, keys.trials, ...args]);
     return Promise.resolve(result);
   }
 }

@@ -9,7 +9,7 @@ import { ConnectionIndex } from '../connection-index.js';
 import type { RedisScripts } from './commands.js';
 import type { RedisLink } from './link.js';
 import type { RedisStoreSettings } from './options.js';
-import type { ScriptReply, ScriptResult } from './reply.js';
+import type { ReportReply, ScriptResult } from './reply.js';
 import type { Entry } from './view.js';
 
 /** Handles a command's answer; `sentEpoch` is the hint count when it was sent (view.ts). */
@@ -121,7 +121,7 @@ export class StoreContext {
    * Sends a command and routes its answer or failure. Resolves (never rejects) once they were
    * handled; `undefined` when nothing was sent (not attached, or closed).
    */
-  send<R extends ScriptReply | boolean>(
+  send<R extends ReportReply | boolean>(
     command: (scripts: RedisScripts) => Promise<R>,
     onAnswer: OnAnswer<R>,
     onError?: OnError,

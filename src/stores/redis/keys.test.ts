@@ -15,7 +15,6 @@ describe('redis keys', () => {
     expect(connectionKeys('brama', 'db', 'payments')).toEqual({
       state: 'brama:{payments|db}:state',
       trials: 'brama:{payments|db}:trials',
-      seen: 'brama:{payments|db}:seen',
       tag: '{payments|db}',
     });
     expect(connectionKeys('brama', 'db', null).state).toBe('brama:{|db}:state');
@@ -100,14 +99,13 @@ describe('redis keys', () => {
         fc.string({ minLength: 1 }),
         fc.option(fc.string({ minLength: 1 })),
         (id, scope) => {
-          const { state, trials, seen } = connectionKeys('p', id, scope);
-          for (const key of [state, trials, seen]) {
+          const { state, trials } = connectionKeys('p', id, scope);
+          for (const key of [state, trials]) {
             expect(key.split('{').length).toBe(2);
             expect(key.split('}').length).toBe(2);
           }
           const tag = (key: string): string => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
           expect(tag(state)).toBe(tag(trials));
-          expect(tag(state)).toBe(tag(seen));
         },
       ),
     );

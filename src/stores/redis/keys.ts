@@ -10,8 +10,6 @@ export interface ConnectionKeys {
   readonly state: string;
   /** Sorted set: half-open trial lease tokens scored by their expiry time (epoch ms). */
   readonly trials: string;
-  /** Hash: per process, the sequence number of the last command applied (exactly once). */
-  readonly seen: string;
   /** The connection's hash tag, `{scope|identifier}` escaped: how announcements name it. */
   readonly tag: string;
 }
@@ -46,7 +44,7 @@ export function connectionKeys(
 ): ConnectionKeys {
   const tag = connectionTag(identifier, scope);
   const base = `${prefix}:${tag}`;
-  return { state: `${base}:state`, trials: `${base}:trials`, seen: `${base}:seen`, tag };
+  return { state: `${base}:state`, trials: `${base}:trials`, tag };
 }
 
 /**

@@ -7,20 +7,22 @@
  * degraded mode), view.ts (which state wins), leases.ts, resync.ts, upkeep.ts.
  */
 import { BramaError } from '../../core/errors.js';
+import { addOutcome, emptyBatch, isEmptyBatch } from '../../core/outcome-batch.js';
 import { reasonText, type ConnectionRecord } from '../../core/record.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from '../local-apply.js';
 import type { ConnectionStore, ManualAction, Outcome, RemovalCause, StoreHost } from '../store.js';
 import { Applier } from './apply.js';
+import { Coalescer, type PendingBatch } from './coalescer.js';
 import { RedisScripts } from './commands.js';
 import { StoreContext } from './context.js';
 import { connectionTag } from './keys.js';
 import { Leases } from './leases.js';
 import { RedisLink, within, type ClientFactory } from './link.js';
 import type { RedisStoreSettings } from './options.js';
-import type { ScriptReply } from './reply.js';
+import type { ReportReply, ScriptReply } from './reply.js';
 import { Resync } from './resync.js';
 import { REFRESH_MS, Upkeep } from './upkeep.js';
-import { countOffline, createEntry, type Entry } from './view.js';
+import { countOffline, createEntry, type Entry, type Lease } from './view.js';
 
 /** The Redis-backed store of `brama/redis`. Create it with `createRedisStore`. */
 export class RedisStore implements ConnectionStore {
@@ -29,6 +31,7 @@ export class RedisStore implements ConnectionStore {
   private readonly upkeep: Upkeep;
   private readonly resyncer: Resync;
   private readonly applier: Applier;
+  private readonly coalescer: Coalescer;
   /** True only while degraded under `'refuse'` (read on the hot path). */
   private refusing = false;
 
@@ -48,6 +51,7 @@ export class RedisStore implements ConnectionStore {
     this.upkeep = new Upkeep(ctx);
     this.resyncer = new Resync(ctx);
     this.applier = new Applier(ctx, this.leases, this.upkeep);
+    this.coalescer = new Coalescer((entry, pending) => this.sendBatch(entry, pending));
     const { applier, resyncer, upkeep } = this;
     ctx.parts = {
       ingest: (entry, result, kind, reason, sentEpoch) =>
@@ -84,6 +88,7 @@ export class RedisStore implements ConnectionStore {
    * the store is degraded (Redis is not answering: waiting would not end). Never rejects.
    */
   flush(): Promise<void> {
+    this.coalescer.flushAll();
     return this.ctx.flush();
   }
 
@@ -159,8 +164,9 @@ export class RedisStore implements ConnectionStore {
   remove(record: ConnectionRecord, cause: RemovalCause): boolean {
     const index = this.ctx.index;
     const entry = index.get(record.identifier, record.scope);
-    if (entry?.record !== record || !index.delete(record.identifier, record.scope, entry))
-      return false;
+    if (entry?.record !== record) return false;
+    this.coalescer.flush(entry); // reported before it left: still counts
+    if (!index.delete(record.identifier, record.scope, entry)) return false;
     this.leases.drop(entry);
     this.upkeep.forget(entry);
     if (cause === 'unregister')
@@ -209,33 +215,61 @@ export class RedisStore implements ConnectionStore {
     if (entry === undefined) return reportLocally(host, record, outcome, now, reason);
     const lease = this.leases.take(entry);
     if (!this.ctx.online || entry.broken) {
+      this.coalescer.flush(entry);
       reportLocally(host, record, outcome, now, reason);
       countOffline(entry, outcome, now, text);
       return;
     }
-    if (outcome === 'ignore' && lease === undefined) return; // nothing to release
-    const seq = this.ctx.nextSeq();
-    const send = (s: RedisScripts, n: number): Promise<ScriptReply> =>
-      s.report(
+    if (outcome === 'ignore') {
+      if (lease === undefined) return; // nothing to release
+      this.coalescer.flush(entry);
+      return this.sendBatch(entry, { batch: emptyBatch(), outcomes: [] }, lease);
+    }
+    const reported = { outcome, reason, text, at: now };
+    if (lease === undefined) return this.coalescer.add(entry, reported, host.settingsOf(record));
+    // A trial's outcome goes on its own, with its lease.
+    this.coalescer.flush(entry);
+    const pending: PendingBatch = { batch: emptyBatch(), outcomes: [reported] };
+    addOutcome(pending.batch, outcome, text);
+    this.sendBatch(entry, pending, lease);
+  }
+
+  /** Sends a batch of outcomes (and a trial's lease); applies it locally when Redis is gone. */
+  private sendBatch(entry: Entry, pending: PendingBatch, lease?: Lease): void {
+    const ctx = this.ctx;
+    const { record } = entry;
+    if (!ctx.current(entry)) return;
+    const host = ctx.host;
+    const local = (count: boolean): void => {
+      for (const o of pending.outcomes) {
+        reportLocally(host, record, o.outcome, o.at, o.reason);
+        if (count) countOffline(entry, o.outcome, o.at, o.text);
+      }
+    };
+    if (!ctx.online || entry.broken) return local(true);
+    const seq = ctx.nextSeq();
+    const settings = host.settingsOf(record);
+    const send = (s: RedisScripts, n: number): Promise<ReportReply> =>
+      s.reportBatch(
         record,
-        host.settingsOf(record),
-        outcome,
-        text,
+        settings,
+        pending.batch,
         lease?.token ?? null,
         lease?.generation ?? null,
         n,
       );
-    void this.ctx.send(
+    void ctx.send(
       (s) => send(s, seq),
-      (reply, sentEpoch) => this.applier.answered(entry, reply, send, outcome, reason, sentEpoch),
+      (reply, sentEpoch) => this.applier.reported(entry, reply, pending, send, sentEpoch),
       (outage, error) => {
-        reportLocally(host, record, outcome, now, reason);
-        if (outcome === 'ignore') return;
-        // Maybe applied before the connection failed: replayed with its number on recovery.
-        if (outage) entry.unacked.push({ seq, outcome, reason: text });
-        else {
+        if (isEmptyBatch(pending.batch)) return;
+        if (outage) {
+          // Maybe applied before the connection failed: replayed with its number on recovery.
+          local(false);
+          entry.unacked.push({ seq, batch: pending.batch });
+        } else {
           // Not applied when Redis refused the script; applied when only its reply was bad.
-          if (!(error instanceof BramaError)) countOffline(entry, outcome, now, text);
+          local(!(error instanceof BramaError));
           this.upkeep.broke(entry, error);
         }
       },
@@ -252,6 +286,7 @@ export class RedisStore implements ConnectionStore {
     const host = this.ctx.host;
     const entry = this.entryOf(record);
     const text = reasonText(reason);
+    if (entry !== undefined) this.coalescer.flush(entry); // outcomes reported before it first
     const local = (): void => {
       actLocally(host, record, action, now, reason, expiry);
       if (entry !== undefined) entry.pendingAction = { action, reason: text, expiry };
@@ -273,6 +308,7 @@ export class RedisStore implements ConnectionStore {
   reconfigured(record: ConnectionRecord): void {
     const entry = this.entryOf(record);
     if (entry === undefined) return;
+    this.coalescer.flush(entry);
     if (!this.ctx.online || entry.broken) {
       entry.needsConfigure = true;
       return;
@@ -295,7 +331,7 @@ export class RedisStore implements ConnectionStore {
     if (ctx.closed) return;
     this.upkeep.close();
     for (const entry of ctx.index.values()) this.leases.drop(entry);
-    await within(ctx.flush(), this.settings.commandTimeout);
+    await within(this.flush(), this.settings.commandTimeout);
     ctx.closed = true;
     ctx.index.clear();
     if (ctx.attached) await ctx.link.close();

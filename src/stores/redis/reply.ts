@@ -53,6 +53,25 @@ export interface ScriptResult {
 export type ScriptReply =
   { readonly found: false; readonly now: number } | ({ readonly found: true } & ScriptResult);
 
+/**
+ * The lean reply of a report that changed no state and announced nothing
+ * (scripts/report.ts): only what the reporting process cannot know.
+ */
+export interface LeanReply {
+  readonly found: 'lean';
+  readonly now: number;
+  readonly duplicate: boolean;
+  readonly registeredAt: number;
+  readonly version: number;
+  readonly state: CircuitState;
+  readonly failureCount: number;
+  readonly totalFailures: number;
+  readonly totalSuccesses: number;
+}
+
+/** What `report` answers: the lean reply, or the common one. */
+export type ReportReply = ScriptReply | LeanReply;
+
 const HEADER = 9;
 /** The connection's fields (scripts/common.ts FIELDS) and the live lease count. */
 const FIELD_COUNT = 18;
@@ -189,6 +208,24 @@ export function decodeReply(reply: unknown): ScriptReply {
     announced: text(r, 7) === '1',
     duplicate: text(r, 8) === '1',
     connection: connection(r, HEADER),
+  };
+}
+
+/** Decodes the reply of report: lean or common. */
+export function decodeReportReply(reply: unknown): ReportReply {
+  const r = row(reply);
+  if (text(r, 1) !== '2') return decodeReply(reply);
+  if (r.length !== 9) throw malformed(`${r.length} elements in a lean reply`);
+  return {
+    found: 'lean',
+    now: number(r, 0),
+    duplicate: text(r, 2) === '1',
+    registeredAt: number(r, 3),
+    version: count(r, 4),
+    state: state(r, 5),
+    failureCount: count(r, 6),
+    totalFailures: count(r, 7),
+    totalSuccesses: count(r, 8),
   };
 }
 

@@ -117,19 +117,19 @@ export class Resync {
       answers.push(
         core.send(
           (s) =>
-            s.report(
+            s.reportBatch(
               record,
               core.host.settingsOf(record),
-              report.outcome,
-              report.reason,
+              report.batch,
               null,
               null,
               report.seq,
               'totals',
             ),
           (reply, sentEpoch) => {
-            // Not found: Redis lost the connection; sync rebuilds it with these totals.
-            if (reply.found) core.ingest(entry, reply, 'sync', null, sentEpoch);
+            // Not found: Redis lost the connection; sync rebuilds it with these totals. A lean
+            // answer holds counters only: the sync right after brings the whole state.
+            if (reply.found === true) core.ingest(entry, reply, 'sync', null, sentEpoch);
           },
           (outage) => {
             if (outage) entry.unacked.push(report);

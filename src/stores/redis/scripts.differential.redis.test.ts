@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { assertNever } from '../../core/assert-never.js';
+import { addOutcome, emptyBatch } from '../../core/outcome-batch.js';
 import { resolveSettings, type CircuitSettings } from '../../core/settings.js';
 import { initialCircuit, type Circuit } from '../../core/state.js';
 import {
@@ -21,7 +22,7 @@ import {
 } from '../../core/transitions.js';
 import type { ManualAction } from '../store.js';
 import type { ConnectionRef } from './commands.js';
-import type { ScriptReply } from './reply.js';
+import type { ReportReply } from './reply.js';
 import { RedisFixture, redisUrl } from './redis-test-support.js';
 
 const describeRedis = redisUrl === undefined ? describe.skip : describe;
@@ -30,6 +31,7 @@ type Op =
   | { readonly kind: 'register' }
   | { readonly kind: 'success' }
   | { readonly kind: 'failure'; readonly reason: string | null }
+  | { readonly kind: 'batch'; readonly outcomes: readonly (string | null | true)[] }
   | { readonly kind: 'ignore' }
   | { readonly kind: 'acquire' }
   | { readonly kind: 'act'; readonly action: ManualAction; readonly expiry: number | null }
@@ -60,6 +62,21 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'ignore' as const }) },
+  {
+    // Several outcomes in one report, as the coalescer sends them: `true` is a success, a
+    // string or null a failure with that reason.
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('batch' as const),
+      outcomes: fc.array(
+        fc.oneof(fc.constant(true as const), fc.option(fc.string(), { nil: null })),
+        {
+          minLength: 1,
+          maxLength: 9,
+        },
+      ),
+    }),
+  },
   { weight: 4, arbitrary: fc.constant({ kind: 'acquire' as const }) },
   {
     weight: 2,
@@ -145,7 +162,7 @@ describeRedis('redis scripts vs the pure core (differential)', () => {
   /** Applies one op to Redis and to the model, and compares the outcomes. */
   async function step(ref: ConnectionRef, s: CircuitSettings, model: Model | null, op: Op) {
     const r = fx.main;
-    let reply: ScriptReply;
+    let reply: ReportReply;
     switch (op.kind) {
       case 'wait':
         await sleep(op.ms);
@@ -163,6 +180,13 @@ describeRedis('redis scripts vs the pure core (differential)', () => {
       case 'failure':
         reply = await r.report(ref, s, 'failure', op.reason, null);
         break;
+      case 'batch': {
+        const batch = emptyBatch();
+        for (const o of op.outcomes)
+          addOutcome(batch, o === true ? 'success' : 'failure', o === true ? null : o);
+        reply = await r.reportBatch(ref, s, batch, null);
+        break;
+      }
       case 'acquire':
         reply = await r.acquireTrial(ref, s, `lease-${++n}`);
         break;
@@ -180,7 +204,7 @@ describeRedis('redis scripts vs the pure core (differential)', () => {
       expect(reply.found).toBe(false);
       return null;
     }
-    if (!reply.found) throw new Error(`${op.kind}: connection missing in Redis`);
+    if (reply.found !== true) throw new Error(`${op.kind}: no whole connection in the reply`);
     let m: Model;
     let expired = false;
     if (model === null) {
@@ -218,6 +242,22 @@ describeRedis('redis scripts vs the pure core (differential)', () => {
         break;
       case 'ignore':
         m.c = onIgnored(m.c);
+        break;
+      case 'batch':
+        // One by one, at the reply's moment: what the batch must equal.
+        for (const o of op.outcomes) {
+          m.lastActivityAt = now;
+          if (o === true) {
+            m.totalSuccesses++;
+            m.lastSuccessTime = now;
+            m.c = onSuccess(m.c, s, now);
+          } else {
+            m.totalFailures++;
+            m.lastFailureTime = now;
+            m.lastFailureReason = o;
+            m.c = onFailure(m.c, s, now);
+          }
+        }
         break;
       case 'acquire': {
         const next = admit(m.c, s, now);

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings, type CircuitOptions, type CircuitSettings } from '../../core/settings.js';
-import type { ConnectionRef } from './commands.js';
+import { RedisScripts, type ConnectionRef } from './commands.js';
+import { addOutcome, emptyBatch } from '../../core/outcome-batch.js';
 import { connectionKeys } from './keys.js';
-import type { ScriptReply, ScriptResult } from './reply.js';
+import type { ReportReply, ScriptResult } from './reply.js';
 import { RedisFixture, redisUrl } from './redis-test-support.js';
 
 const describeRedis = redisUrl === undefined ? describe.skip : describe;
 
 /** The reply of a connection that exists. */
-function ok(reply: ScriptReply): ScriptResult {
-  if (!reply.found) throw new Error('expected the connection to exist');
+function ok(reply: ReportReply): ScriptResult {
+  if (reply.found !== true)
+    throw new Error(`expected the whole connection, got ${String(reply.found)}`);
   return reply;
 }
 
@@ -233,7 +235,7 @@ describeRedis('redis scripts', () => {
     const c = ref();
     const s = settings({ maxAttempts: 2 });
     let gen = ok(await fx.main.register(c, {}, {})).connection.circuit.generation;
-    const step = async (reply: Promise<ScriptReply>, bumps: boolean): Promise<void> => {
+    const step = async (reply: Promise<ReportReply>, bumps: boolean): Promise<void> => {
       const next = ok(await reply).connection.circuit.generation;
       expect(next).toBe(bumps ? gen + 1 : gen);
       gen = next;
@@ -250,19 +252,35 @@ describeRedis('redis scripts', () => {
     await step(fx.main.read(c), false);
   });
 
-  it('refreshes the TTL from lastActivityAt; reads do not count as activity', async () => {
+  it('moves the expiry with activity, with a slack of ttl/16; reads do not count as activity', async () => {
     const c = ref();
     const s = settings({});
-    const { state } = connectionKeys(fx.prefix, c.identifier, c.scope);
+    const { state, trials } = connectionKeys(fx.prefix, c.identifier, c.scope);
+    const slack = 600_000 / 16;
     const reg = ok(await fx.main.register(c, {}, {}));
-    expect(await fx.redis.pexpiretime(state)).toBe(reg.now + 600_000);
+    expect(await fx.redis.pexpiretime(state)).toBe(reg.now + 600_000 + slack);
+    const lean = new RedisScripts(fx.redis, {
+      prefix: fx.prefix,
+      ttlMs: 600_000,
+      announceEvery: 60_000,
+    });
+    const first = ok(await lean.report(c, s, 'success', null, null)); // announces: full path
+    expect(await fx.redis.pexpiretime(state)).toBe(first.now + 600_000 + slack);
     await sleep(5);
-    const rep = ok(await fx.main.report(c, s, 'success', null, null));
-    expect(await fx.redis.pexpiretime(state)).toBe(rep.now + 600_000);
+    // Still past lastActivityAt + ttl: left as it is (no PEXPIREAT on every report).
+    expect(await lean.report(c, s, 'success', null, null)).toMatchObject({ found: 'lean' });
+    expect(await fx.redis.pexpiretime(state)).toBe(first.now + 600_000 + slack);
+    // Once it would fall short, it moves to lastActivityAt + ttl + slack again (the script
+    // knows the expiry it set from the hash: pretend an earlier one).
+    await fx.redis.pexpireat(state, reg.now + 600_000);
+    await fx.redis.hset(state, 'expiresAt', String(reg.now + 600_000));
+    const rep = await lean.report(c, s, 'success', null, null);
+    expect(await fx.redis.pexpiretime(state)).toBe(rep.now + 600_000 + slack);
+    expect(await fx.redis.pexpiretime(trials)).toBe(-2); // no leases: no key
     await sleep(5);
     await fx.main.read(c);
     await fx.main.acquireTrial(c, s, 'x');
-    expect(await fx.redis.pexpiretime(state)).toBe(rep.now + 600_000);
+    expect(await fx.redis.pexpiretime(state)).toBe(rep.now + 600_000 + slack);
   });
 
   it('delete removes both keys', async () => {
@@ -295,13 +313,12 @@ describeRedis('redis scripts', () => {
     const c = ref();
     const s = settings({ maxAttempts: 10 });
     await fx.main.register(c, {}, {});
-    const first = ok(await fx.main.report(c, s, 'failure', 'a', null, null, 5));
-    expect(first.duplicate).toBe(false);
-    const resent = ok(await fx.main.report(c, s, 'failure', 'a', null, null, 5));
-    expect(resent.duplicate).toBe(true);
-    expect(ok(await fx.main.report(c, s, 'failure', 'a', null, null, 4)).duplicate).toBe(true);
-    expect(ok(await fx.main.act(c, s, 'open', null, null, 3)).duplicate).toBe(true);
-    expect(ok(await fx.main.report(c, s, 'failure', 'a', null, null, 6)).duplicate).toBe(false);
+    const dup = (reply: ReportReply): boolean => reply.found !== false && reply.duplicate;
+    expect(dup(await fx.main.report(c, s, 'failure', 'a', null, null, 5))).toBe(false);
+    expect(dup(await fx.main.report(c, s, 'failure', 'a', null, null, 5))).toBe(true);
+    expect(dup(await fx.main.report(c, s, 'failure', 'a', null, null, 4))).toBe(true);
+    expect(dup(await fx.main.act(c, s, 'open', null, null, 3))).toBe(true);
+    expect(dup(await fx.main.report(c, s, 'failure', 'a', null, null, 6))).toBe(false);
     // Another process's numbers are its own.
     const other = ok(await fx.scripts[1]!.report(c, s, 'failure', 'b', null, null, 5));
     expect(other.duplicate).toBe(false);
@@ -394,7 +411,9 @@ describeRedis('redis scripts', () => {
       await fixture.main.register(c, {}, {});
       const open = ok(await fixture.main.report(c, s, 'failure', null, null));
       const { state } = connectionKeys(fixture.prefix, c.identifier, c.scope);
-      expect(await fixture.redis.pexpiretime(state)).toBe(open.now + 60_000 + 1_000);
+      expect(await fixture.redis.pexpiretime(state)).toBe(
+        open.now + 60_000 + 1_000 + Math.floor(1_000 / 16),
+      );
     } finally {
       await fixture.dispose();
     }
@@ -403,13 +422,65 @@ describeRedis('redis scripts', () => {
   it('reports announce counters at most once per interval; refresh announces what was left', async () => {
     const c = ref();
     const s = settings({ maxAttempts: 100 });
-    await fx.main.register(c, {}, {});
-    expect(ok(await fx.main.report(c, s, 'failure', null, null)).announced).toBe(true);
-    expect(ok(await fx.main.report(c, s, 'failure', null, null)).announced).toBe(false);
-    const refreshed = ok(await fx.main.refresh(c));
+    const scripts = new RedisScripts(fx.redis, {
+      prefix: fx.prefix,
+      ttlMs: 600_000,
+      announceEvery: 60_000,
+    });
+    await scripts.register(c, {}, {});
+    expect(ok(await scripts.report(c, s, 'failure', null, null)).announced).toBe(true);
+    // Within the interval, a report that moves no state gets the lean answer.
+    const lean = await scripts.report(c, s, 'failure', 'slow', null);
+    expect(lean).toMatchObject({
+      found: 'lean',
+      duplicate: false,
+      state: 'closed',
+      failureCount: 2,
+      totalFailures: 2,
+      totalSuccesses: 0,
+    });
+    const stored = await fx.redis.hgetall(connectionKeys(fx.prefix, c.identifier, c.scope).state);
+    expect(stored).toMatchObject({
+      failureCount: '2',
+      totalFailures: '2',
+      lastFailureReason: 'slow',
+    });
+    expect(Number(stored.lastFailureTime)).toBe(lean.now);
+    const refreshed = ok(await scripts.refresh(c));
     expect(refreshed.announced).toBe(true);
     expect(refreshed.connection.totalFailures).toBe(2);
+    expect(refreshed.connection.version).toBe(lean.found === 'lean' ? lean.version : -1);
     expect(ok(await fx.scripts[1]!.refresh(c)).announced).toBe(false); // nothing new
+  });
+
+  it('the lean path never hides a trip: a batch that would move the state takes the full path', async () => {
+    const c = ref();
+    const s = settings({ maxAttempts: 3 });
+    const scripts = new RedisScripts(fx.redis, {
+      prefix: fx.prefix,
+      ttlMs: 600_000,
+      announceEvery: 60_000,
+    });
+    await scripts.register(c, {}, {});
+    await scripts.report(c, s, 'success', null, null); // unknown → closed (full)
+    const batch = emptyBatch();
+    for (const o of ['failure', 'success', 'failure', 'failure'] as const)
+      addOutcome(batch, o, 'x');
+    expect(await scripts.reportBatch(c, s, batch, null)).toMatchObject({
+      found: 'lean',
+      failureCount: 2,
+    });
+    const trip = emptyBatch();
+    addOutcome(trip, 'failure', 'third');
+    const tripped = ok(await scripts.reportBatch(c, s, trip, null));
+    expect(tripped).toMatchObject({ transitioned: true, from: 'closed', announced: true });
+    expect(tripped.connection.circuit).toMatchObject({ state: 'open', failureCount: 3 });
+    // While open (and not expired), reports only count: lean again.
+    expect(await scripts.report(c, s, 'failure', 'late', null)).toMatchObject({
+      found: 'lean',
+      state: 'open',
+      totalFailures: 5,
+    });
   });
 
   it('touch_trial makes a lease lapse probeTimeout after the call took it', async () => {

@@ -16,8 +16,10 @@
 import type { ConnectionRecord } from '../../core/record.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
 import type { ManualAction, Outcome } from '../store.js';
+import type { OutcomeBatch } from '../../core/outcome-batch.js';
+import type { PendingBatch } from './coalescer.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
-import type { RemoteConnection } from './reply.js';
+import type { LeanReply, RemoteConnection } from './reply.js';
 
 /** A half-open trial slot leased in Redis. */
 export interface Lease {
@@ -38,8 +40,7 @@ export interface PendingAction {
 /** A report sent without an answer before an outage: replayed once Redis answers again. */
 export interface UnackedReport {
   readonly seq: number;
-  readonly outcome: Outcome;
-  readonly reason: string | null;
+  readonly batch: OutcomeBatch;
 }
 
 /** Outcomes counted while degraded, in the registry clock. */
@@ -77,6 +78,8 @@ export interface Entry {
   needsConfigure: boolean;
   pendingAction: PendingAction | null;
   unacked: UnackedReport[];
+  /** Outcomes reported this tick, not yet sent (coalescer.ts). */
+  pending: PendingBatch | null;
   /** Outcomes counted while degraded, not yet sent. */
   offline: OfflineCounts | null;
   /** Offline outcomes sent in a sync that has not been answered (resent with its `seq`). */
@@ -109,6 +112,7 @@ export function createEntry(record: ConnectionRecord): Entry {
     needsConfigure: false,
     pendingAction: null,
     unacked: [],
+    pending: null,
     offline: null,
     syncing: null,
     dirty: false,
@@ -173,6 +177,45 @@ export function writeRemote(
     entry.trustedBorn = remote.registeredAt;
     entry.trustedVersion = remote.version;
   }
+}
+
+/**
+ * Copies the counters of a lean report reply (scripts/report.ts) into the record: the batch of
+ * this process that the reply answers supplies the reason and times. The caller checked that
+ * the reply is newer and of the view's state (else it reads the whole connection back).
+ */
+export function writeCounters(
+  entry: Entry,
+  reply: LeanReply,
+  batch: OutcomeBatch,
+  offset: number,
+): void {
+  const record = entry.record;
+  const c = record.circuit;
+  if (c.failureCount !== reply.failureCount) {
+    record.circuit = circuit(
+      c.state,
+      reply.failureCount,
+      c.openedAt,
+      c.openUntil,
+      c.openings,
+      c.trials,
+      c.changedAt,
+      c.generation,
+    );
+  }
+  const at = reply.now - offset;
+  record.totalFailures = reply.totalFailures + notSent(entry, 'failures');
+  record.totalSuccesses = reply.totalSuccesses + notSent(entry, 'successes');
+  if (batch.failures > 0 && !reply.duplicate) {
+    record.lastFailureTime = at;
+    record.lastFailureReason = batch.lastFailureReason;
+  }
+  if (batch.successes > 0 && !reply.duplicate) record.lastSuccessTime = at;
+  record.lastActivityAt = Math.max(record.lastActivityAt, at);
+  entry.version = reply.version;
+  entry.trustedBorn = reply.registeredAt;
+  entry.trustedVersion = reply.version;
 }
 
 /** Outcomes counted offline that Redis has not confirmed. */

@@ -12,7 +12,7 @@ export const ACQUIRE_TRIAL_LUA = `
   so the lease lives now + ARGV[11] + probeTimeout; touch_trial sets it to admission +
   probeTimeout when a call takes it, and an unused lease is given back (report 'ignore').
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set
   ARGV[1] ttlMs
   ARGV[2..9] effective settings (see report)
   ARGV[10] lease token (unique per attempt)

@@ -6,7 +6,7 @@ export const ACT_LUA = `
   act: a manual action (transitions.ts openManually / closeManually / force), after a settle.
   Always activity and always bumps generation, even when the state does not change.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set
   ARGV[1] ttlMs
   ARGV[2..9] effective settings (see report)
   ARGV[10] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'

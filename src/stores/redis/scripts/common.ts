@@ -4,16 +4,18 @@
  * in step. Conventions:
  *
  * - Time is Redis server time (`TIME`, epoch ms), never a client clock, so a fleet agrees on it.
- * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set, KEYS[3] the hash
- *   of the last command sequence number applied per process (same hash tag: one cluster slot).
+ * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set (same hash tag:
+ *   one cluster slot). The hash also holds, per process, the last command sequence number applied
+ *   (field `s:<source>`).
  * - Numbers are written and replied as `%.17g` strings: Lua numbers are doubles, and a Lua
  *   number in a reply would be truncated to an integer (expiries may be fractional ms).
  * - A `null` field is absent from the hash and `false` (a nil bulk) in a reply.
  * - Every transition bumps `generation` and drops all trial leases, like the core's `NO_TRIALS`;
  *   every change of the hash bumps `version`, which orders the states a process sees.
- * - Keys expire at `max(lastActivityAt, openUntil) + ttlMs` (PEXPIREAT; ttlMs 0 = never): Redis
- *   forgets a connection when the cleanup sweep of a memory store would, but never while it is
- *   open (an open period longer than the TTL must not lose the circuit).
+ * - Keys expire between `max(lastActivityAt, openUntil) + ttlMs` and 1/16 ttlMs later (PEXPIREAT;
+ *   ttlMs 0 = never): Redis forgets a connection about when the cleanup sweep of a memory store
+ *   would, but never while it is open (an open period longer than the TTL must not lose the
+ *   circuit). The slack lets most reports leave the expiry as it is (`expiresAt` in the hash).
  * - Exactly once: a command that changes state carries the sending process's sequence number;
  *   a number at or below the last one applied for that process is a resend (ioredis resends
  *   unanswered commands after a reconnect) and changes nothing.
@@ -56,10 +58,12 @@ local FIELDS = { 'state', 'failureCount', 'openedAt', 'openUntil', 'openings', '
   'lastFailureReason', 'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata' }
 -- Stored but never replied: when the state was last announced, and the rebuild bookkeeping of
 -- a connection recreated from what processes knew (see sync).
-local HIDDEN = { 'announcedAt', 'announcedVersion', 'rebuilt', 'baseFailures', 'baseSuccesses' }
+local HIDDEN = { 'announcedAt', 'announcedVersion', 'rebuilt', 'baseFailures', 'baseSuccesses',
+  'expiresAt' }
 local TEXT = { state = true, lastFailureReason = true, options = true, metadata = true }
 local SEQ_KEEP = 64
 local SEQ_MAX_AGE = 86400000
+local SEQ_FIELD = 's:' .. ARGV[#ARGV - 2]
 
 local function num(v) return string.format('%.17g', v) end
 
@@ -181,48 +185,77 @@ local function save(c)
   end
 end
 
+-- When the keys should expire: at the latest of last activity and the end of an open period,
+-- plus the TTL and a slack, so that reports in between need not move it (nil: never).
+local function expiry_of(c, ttl)
+  if ttl <= 0 then return nil end
+  local base = math.max(c.lastActivityAt, c.openUntil or 0) + ttl
+  return math.floor(base + ttl / 16)
+end
+
+-- Moves the keys' expiry (not saved: see persist, which also records it as expiresAt).
 local function expire(c, ttl)
-  if ttl > 0 then
-    local at = num(math.floor(math.max(c.lastActivityAt, c.openUntil or 0) + ttl))
-    redis.call('PEXPIREAT', KEYS[1], at)
-    redis.call('PEXPIREAT', KEYS[2], at)
-    redis.call('PEXPIREAT', KEYS[3], at)
+  local at = expiry_of(c, ttl)
+  if at ~= nil then
+    redis.call('PEXPIREAT', KEYS[1], num(at))
+    redis.call('PEXPIREAT', KEYS[2], num(at))
   else
     redis.call('PERSIST', KEYS[1])
     redis.call('PERSIST', KEYS[2])
-    redis.call('PERSIST', KEYS[3])
   end
 end
 
 -- Whether this command is a resend of one already applied (see "Exactly once" above).
-local function duplicate()
+local function duplicate_of(last)
   local seq = tonumber(ARGV[#ARGV])
-  if seq == nil then return false end
-  local last = redis.call('HGET', KEYS[3], ARGV[#ARGV - 2])
-  if not last then return false end
+  if seq == nil or not last then return false end
   local applied = tonumber(string.match(last, '^(%d+)'))
   return applied ~= nil and seq <= applied
 end
 
--- Records this command's sequence number as applied. Entries of processes silent for a day go
--- once there are more than SEQ_KEEP (a fleet's restarts add one each).
-local function applied(now)
-  local seq = ARGV[#ARGV]
-  if seq == '' then return end
-  redis.call('HSET', KEYS[3], ARGV[#ARGV - 2], seq .. ':' .. num(now))
-  if redis.call('HLEN', KEYS[3]) > SEQ_KEEP then
-    local all = redis.call('HGETALL', KEYS[3])
-    for i = 1, #all, 2 do
+local function duplicate()
+  return duplicate_of(redis.call('HGET', KEYS[1], SEQ_FIELD))
+end
+
+-- The field recording this command's sequence number as applied, for HSET ('' when none).
+local function seq_value(now)
+  if ARGV[#ARGV] == '' then return nil end
+  return ARGV[#ARGV] .. ':' .. num(now)
+end
+
+-- Entries of processes silent for a day go once a connection keeps more than SEQ_KEEP of them
+-- (a fleet's restarts add one each). Checked when a process records its first number.
+local function prune_sequences(now)
+  if redis.call('HLEN', KEYS[1]) <= #FIELDS + #HIDDEN + SEQ_KEEP then return end
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 's:' then
       local at = tonumber(string.match(all[i + 1], ':(%d+)$'))
-      if at == nil or at < now - SEQ_MAX_AGE then redis.call('HDEL', KEYS[3], all[i]) end
+      if at == nil or at < now - SEQ_MAX_AGE then redis.call('HDEL', KEYS[1], all[i]) end
     end
   end
 end
 
--- Saves the connection and moves its expiry: every script that changed it ends with this.
+-- Records this command's sequence number as applied.
+local function applied(now)
+  local value = seq_value(now)
+  if value == nil then return end
+  if redis.call('HSET', KEYS[1], SEQ_FIELD, value) == 1 then prune_sequences(now) end
+end
+
+-- Saves the connection, moves its expiry and records the command as applied: every script that
+-- changed the connection ends with this.
 local function persist(c, ttl, now)
+  local at = expiry_of(c, ttl)
+  c.expiresAt = at
   save(c)
-  expire(c, ttl)
+  if at ~= nil then
+    redis.call('PEXPIREAT', KEYS[1], num(at))
+    redis.call('PEXPIREAT', KEYS[2], num(at))
+  elseif c.was ~= nil and c.was.expiresAt ~= nil then
+    redis.call('PERSIST', KEYS[1])
+    redis.call('PERSIST', KEYS[2])
+  end
   applied(now)
 end
 

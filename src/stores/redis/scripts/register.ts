@@ -17,7 +17,7 @@ export const REGISTER_LUA = `
   existing connection is only settled and its lastActivityAt set to now (registration is
   activity); its options and metadata are kept.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set
   ARGV[1] ttlMs (keys expire at lastActivityAt + ttlMs; 0 = never)
   ARGV[2] the connection's own options, JSON (only used when creating)
   ARGV[3] metadata, JSON (only used when creating)
@@ -32,8 +32,7 @@ ${CREATE_LUA}
 local now, ttl, c = begin()
 local created, expired = false, false
 if c == nil then
-  -- Leases and sequence numbers of a deleted predecessor must not count for the new connection.
-  redis.call('DEL', KEYS[3])
+  -- Leases of a deleted predecessor must not count for the new connection.
   c = create(now, ARGV[2], ARGV[3])
   created = true
 else

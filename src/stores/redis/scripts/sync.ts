@@ -17,7 +17,7 @@ export const SYNC_LUA = `
     higher consecutive failure count and openings; the totals are the highest totals any process
     last saw in Redis plus what every process counted while degraded.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] applied sequence numbers
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set
   ARGV[1] ttlMs
   ARGV[2] the connection's own options, JSON (only used when creating)
   ARGV[3] metadata, JSON (only used when creating)
@@ -99,7 +99,6 @@ if c ~= nil and duplicate() then return reply(now, c, false, c.state, false, fal
 local created, expired, from = false, false, 'unknown'
 local before = nil
 if c == nil then
-  redis.call('DEL', KEYS[3])
   c = create(now, ARGV[2], ARGV[3])
   created = true
   if seed ~= nil then
