@@ -50,6 +50,16 @@ export class MemoryStore implements ConnectionStore {
   }
 
   report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
+    const c = record.circuit;
+    if (outcome === 'success' && c.state === 'closed' && c.failureCount === 0 && this.host) {
+      // The hot path of a healthy dependency: counters only (what reportLocally would do, less
+      // the transition function, which would return the same circuit).
+      record.totalSuccesses++;
+      record.lastSuccessTime = now;
+      record.lastActivityAt = now;
+      this.host.committed(record, 'success', 'closed', reason, 'local');
+      return;
+    }
     reportLocally(this.attached(), record, outcome, now, reason);
   }
 
