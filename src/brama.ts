@@ -101,12 +101,14 @@ export class Brama {
    * Would a call be admitted now? The answer of {@link isAvailable} without its effect: no
    * half-open trial slot is taken. Like `status`, it applies the lazy open → half-open change
    * once the open period has elapsed (and emits its events). `false` for unregistered
-   * connections. In fleet mode it answers from this process's view of the circuit (trial
-   * slots held by other processes and the degraded policy are not considered).
+   * connections. In fleet mode it follows the degraded policy, and in half-open it says `true`
+   * only while this process holds a trial slot it could hand to a call.
    */
   wouldAdmit(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.r.find(identifier, opts, SCOPE_KEYS, 'wouldAdmit options');
     if (record === undefined) return false;
+    const store = this.r.store;
+    if (store.wouldAdmit !== undefined) return store.wouldAdmit(record);
     const state = record.circuit.state;
     if (state === 'closed' || state === 'unknown') return true;
     const now = this.r.clock.now();

@@ -77,6 +77,12 @@ export interface ConnectionStore {
    * when the circuit is not closed, so the common case costs a lookup and a comparison.
    */
   admit(record: ConnectionRecord): boolean;
+  /**
+   * Would {@link admit} admit a call now? Answers without taking a half-open trial slot (a
+   * health check must not starve real calls). Optional: without it, the registry applies the
+   * core's rules to the record.
+   */
+  wouldAdmit?(record: ConnectionRecord): boolean;
   /** Applies a reported outcome. */
   report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void;
   /** Applies a manual action; `expiry` (ms) only for `'open'`. */

@@ -41,6 +41,12 @@ export class Leases {
     return false;
   }
 
+  /** Whether this process holds a lease it could hand to a call now (nothing is taken). */
+  holds(entry: Entry, now: number): boolean {
+    const generation = entry.record.circuit.generation;
+    return entry.free.some((lease) => lease.generation === generation && lease.handUntil > now);
+  }
+
   /**
    * The lease a report carries: while the view is half-open, the oldest one handed out, even
    * from an earlier half-open period (its generation then fences the late result: counted,

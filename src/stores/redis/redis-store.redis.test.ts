@@ -372,4 +372,23 @@ describeRedis('RedisStore in a fleet', () => {
       expect(b.brama.status('db')).toMatchObject({ totalFailures: 26, totalSuccesses: 15 }),
     );
   });
+  it('wouldAdmit answers like isAvailable without taking or requesting a trial slot', async () => {
+    fresh();
+    const a = await join({ halfOpenProbes: 1, probeTimeout: 5_000 });
+    const b = await join({ halfOpenProbes: 1, probeTimeout: 5_000 });
+    for (const m of [a, b]) m.brama.register('db');
+    await flushAll();
+    setState(a.brama, 'db', 'half_open');
+    await flushAll(); // a leases the fleet's one slot ahead of its callers
+    await eventually(() => expect(b.brama.status('db').state).toBe('half_open'));
+    expect(a.brama.wouldAdmit('db')).toBe(true);
+    expect(a.brama.wouldAdmit('db')).toBe(true); // nothing was taken
+    expect(b.brama.wouldAdmit('db')).toBe(false); // the fleet's slot is a's
+    expect(a.brama.isAvailable('db')).toBe(true); // still there for a real call
+    expect(a.brama.wouldAdmit('db')).toBe(false);
+    // b asking never makes b lease: after a's call reports, a closes the circuit for all.
+    for (let i = 0; i < 20; i++) expect(b.brama.wouldAdmit('db')).toBe(false);
+    a.brama.success('db');
+    await eventually(() => expect(b.brama.wouldAdmit('db')).toBe(true));
+  });
 });

@@ -9,6 +9,7 @@
 import { BramaError } from '../../core/errors.js';
 import { addOutcome, emptyBatch, isEmptyBatch } from '../../core/outcome-batch.js';
 import { reasonText, type ConnectionRecord } from '../../core/record.js';
+import { admit } from '../../core/transitions.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from '../local-apply.js';
 import type { ConnectionStore, ManualAction, Outcome, RemovalCause, StoreHost } from '../store.js';
 import { Applier } from './apply.js';
@@ -204,6 +205,24 @@ export class RedisStore implements ConnectionStore {
     this.settle(record, now);
     if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
     return this.leases.admit(entry, now);
+  }
+
+  wouldAdmit(record: ConnectionRecord): boolean {
+    const state = record.circuit.state;
+    if (state === 'closed' || state === 'unknown') return !this.refusing;
+    const host = this.ctx.host;
+    const entry = this.entryOf(record);
+    if (this.degraded || this.refusing) {
+      const policy = this.settings.degradedPolicy;
+      if (policy === 'allow') return true;
+      if (policy === 'refuse') return false;
+    }
+    const now = host.clock.now();
+    this.settle(record, now);
+    if (entry === undefined || !this.ctx.online || entry.broken)
+      return admit(record.circuit, host.settingsOf(record), now) !== null;
+    if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
+    return this.leases.holds(entry, now);
   }
 
   report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
