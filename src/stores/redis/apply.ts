@@ -57,6 +57,8 @@ export class Applier {
         (again, epoch) => {
           if (again.found) this.ingest(entry, again, kind, reason, epoch);
         },
+        undefined,
+        entry,
       );
     });
   }
@@ -84,6 +86,8 @@ export class Applier {
           (again, epoch) => {
             if (again.found !== false) this.reported(entry, again, pending, resend, epoch);
           },
+          undefined,
+          entry,
         );
       });
       return;

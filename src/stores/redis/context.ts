@@ -40,6 +40,12 @@ export interface StoreParts {
   sync(entry: Entry, then?: () => void): Promise<void> | undefined;
   /** Redis holds data for this connection that cannot be used: handle it locally for now. */
   broke(entry: Entry, error: unknown): void;
+  /** In a cluster, this connection's node does not answer: handle it locally for now. */
+  unreachable(entry: Entry): void;
+  /**
+   * Replays what waited for one connection and syncs it (resync.ts); resolves once answered.
+   */
+  repair(entry: Entry): Promise<void>;
 }
 
 /** The shared state of one Redis store. */
@@ -107,6 +113,11 @@ export class StoreContext {
     this.wired.broke(entry, error);
   }
 
+  /** See {@link StoreParts.repair}. */
+  repair(entry: Entry): Promise<void> {
+    return this.wired.repair(entry);
+  }
+
   /** Whether `entry` is still the registry's entry for its connection. */
   current(entry: Entry): boolean {
     return this.index.get(entry.record.identifier, entry.record.scope) === entry;
@@ -118,13 +129,16 @@ export class StoreContext {
   }
 
   /**
-   * Sends a command and routes its answer or failure. Resolves (never rejects) once they were
-   * handled; `undefined` when nothing was sent (not attached, or closed).
+   * Sends a command about `entry` (if any) and routes its answer or failure. Resolves (never
+   * rejects) once they were handled; `undefined` when nothing was sent (not attached, or
+   * closed). In a cluster, an outage of the command's node makes that connection local (its
+   * node may be the only one down) rather than degrading the whole store.
    */
   send<R extends ReportReply | boolean>(
     command: (scripts: RedisScripts) => Promise<R>,
     onAnswer: OnAnswer<R>,
     onError?: OnError,
+    entry?: Entry,
   ): Promise<void> | undefined {
     const attachment = this.attachment;
     if (attachment === null || this.closed) return undefined;
@@ -147,8 +161,11 @@ export class StoreContext {
           if (!this.closed) onAnswer(answer, sentEpoch);
         },
         (error: unknown) => {
-          const outage = link.failed(id, error);
-          if (!this.closed) onError?.(outage, error);
+          const shard = link.sharded && entry !== undefined;
+          const outage = link.failed(id, error, !shard);
+          if (this.closed) return;
+          if (outage && shard && this.current(entry)) this.wired.unreachable(entry);
+          onError?.(outage, error);
         },
       )
       .catch((bug: unknown) => {

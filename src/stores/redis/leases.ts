@@ -80,7 +80,7 @@ export class Leases {
    */
   acquire(entry: Entry): void {
     const core = this.core;
-    if (entry.acquiring || !core.online || entry.broken) return;
+    if (entry.acquiring || !core.online || entry.local !== null) return;
     const clock = core.host.clock;
     // Refused: the fleet holds every slot until the earliest lease lapses (or a trial reports,
     // which changes the state and clears this).
@@ -120,6 +120,7 @@ export class Leases {
       () => {
         entry.acquiring = false;
       },
+      entry,
     );
   }
 
@@ -143,6 +144,8 @@ export class Leases {
     void this.core.send(
       (s) => s.touchTrial(entry.record, lease.token, probeTimeout),
       () => {},
+      undefined,
+      entry,
     );
   }
 
@@ -161,6 +164,8 @@ export class Leases {
           lease.generation,
         ),
       () => {},
+      undefined,
+      entry,
     );
   }
 

@@ -86,6 +86,11 @@ export class RedisLink {
     });
   }
 
+  /** Whether the client is a Redis Cluster client (outages may concern one node). */
+  get sharded(): boolean {
+    return (this.client as { isCluster?: unknown }).isCluster === true;
+  }
+
   /** Whether commands are currently bypassed in favour of local state. */
   get degraded(): boolean {
     return this.health.degraded;
@@ -175,12 +180,13 @@ export class RedisLink {
    * A command failed. Connection trouble and a server that cannot serve (loading, busy,
    * read-only, out of memory...) degrade the store; an error about this one command (a key of
    * the wrong type, a value brama cannot decode) does not: the store handles that connection
-   * locally and goes on. Returns whether it was an outage.
+   * locally and goes on. Returns whether it was an outage; `degrade: false` leaves the
+   * outage to the caller (one node of a cluster).
    */
-  failed(id: number, error: unknown): boolean {
+  failed(id: number, error: unknown, degrade = true): boolean {
     this.health.settled(id);
     if (!isOutage(error)) return false;
-    this.fail('A Redis command failed', error);
+    if (degrade) this.fail('A Redis command failed', error);
     return true;
   }
 

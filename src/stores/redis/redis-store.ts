@@ -62,6 +62,8 @@ export class RedisStore implements ConnectionStore {
       },
       sync: (entry, then) => resyncer.sync(entry, then),
       broke: (entry, error) => upkeep.broke(entry, error),
+      unreachable: (entry) => upkeep.unreachable(entry),
+      repair: (entry) => resyncer.repair(entry),
     };
   }
 
@@ -159,6 +161,7 @@ export class RedisStore implements ConnectionStore {
         entry.needsRegister = true;
         if (!outage) this.upkeep.broke(entry, error);
       },
+      entry,
     );
   }
 
@@ -200,7 +203,8 @@ export class RedisStore implements ConnectionStore {
       if (policy === 'allow') return true;
       if (policy === 'refuse') return false;
     }
-    if (entry === undefined || !this.ctx.online || entry.broken) return admitLocally(host, record);
+    if (entry === undefined || !this.ctx.online || entry.local !== null)
+      return admitLocally(host, record);
     const now = host.clock.now();
     this.settle(record, now);
     if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
@@ -219,7 +223,7 @@ export class RedisStore implements ConnectionStore {
     }
     const now = host.clock.now();
     this.settle(record, now);
-    if (entry === undefined || !this.ctx.online || entry.broken)
+    if (entry === undefined || !this.ctx.online || entry.local !== null)
       return admit(record.circuit, host.settingsOf(record), now) !== null;
     if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
     return this.leases.holds(entry, now);
@@ -233,7 +237,7 @@ export class RedisStore implements ConnectionStore {
     const text = reasonText(reason);
     if (entry === undefined) return reportLocally(host, record, outcome, now, reason);
     const lease = this.leases.take(entry);
-    if (!this.ctx.online || entry.broken) {
+    if (!this.ctx.online || entry.local !== null) {
       this.coalescer.flush(entry);
       reportLocally(host, record, outcome, now, reason);
       countOffline(entry, outcome, now, text);
@@ -265,7 +269,7 @@ export class RedisStore implements ConnectionStore {
         if (count) countOffline(entry, o.outcome, o.at, o.text);
       }
     };
-    if (!ctx.online || entry.broken) return local(true);
+    if (!ctx.online || entry.local !== null) return local(true);
     const seq = ctx.nextSeq();
     const settings = host.settingsOf(record);
     const send = (s: RedisScripts, n: number): Promise<ReportReply> =>
@@ -292,6 +296,7 @@ export class RedisStore implements ConnectionStore {
           this.upkeep.broke(entry, error);
         }
       },
+      entry,
     );
   }
 
@@ -310,7 +315,7 @@ export class RedisStore implements ConnectionStore {
       actLocally(host, record, action, now, reason, expiry);
       if (entry !== undefined) entry.pendingAction = { action, reason: text, expiry };
     };
-    if (entry === undefined || !this.ctx.online || entry.broken) return local();
+    if (entry === undefined || !this.ctx.online || entry.local !== null) return local();
     const seq = this.ctx.nextSeq();
     const send = (s: RedisScripts, n: number): Promise<ScriptReply> =>
       s.act(record, host.settingsOf(record), action, expiry, text, n);
@@ -321,6 +326,7 @@ export class RedisStore implements ConnectionStore {
         local();
         if (!outage) this.upkeep.broke(entry, error);
       },
+      entry,
     );
   }
 
@@ -328,7 +334,7 @@ export class RedisStore implements ConnectionStore {
     const entry = this.entryOf(record);
     if (entry === undefined) return;
     this.coalescer.flush(entry);
-    if (!this.ctx.online || entry.broken) {
+    if (!this.ctx.online || entry.local !== null) {
       entry.needsConfigure = true;
       return;
     }
@@ -342,6 +348,7 @@ export class RedisStore implements ConnectionStore {
         entry.needsConfigure = true;
         if (!outage) this.upkeep.broke(entry, error);
       },
+      entry,
     );
   }
 

@@ -70,7 +70,7 @@ export class Resync {
       (reply, sentEpoch) => {
         if (entry.syncing === frozen) entry.syncing = null;
         if (!reply.found) return;
-        entry.broken = false;
+        entry.local = null;
         core.ingest(entry, reply, 'sync', null, sentEpoch);
         // Outcomes counted offline while this was in flight go in the next one.
         if (entry.offline !== null && core.online) void this.sync(entry);
@@ -80,6 +80,7 @@ export class Resync {
         entry.needsRegister = true;
         if (!outage) core.broke(entry, error);
       },
+      entry,
     );
   }
 
@@ -108,6 +109,11 @@ export class Resync {
     }
   }
 
+  /** Replays what waited for one connection and syncs it; resolves once all is answered. */
+  async repair(entry: Entry): Promise<void> {
+    if (this.core.current(entry)) await Promise.allSettled(this.one(entry));
+  }
+
   /** Replays and reads back one connection; the promises settle when their answers applied. */
   private one(entry: Entry): Promise<void>[] {
     const core = this.core;
@@ -134,6 +140,7 @@ export class Resync {
           (outage) => {
             if (outage) entry.unacked.push(report);
           },
+          entry,
         ),
       );
     }
@@ -150,6 +157,7 @@ export class Resync {
           (outage) => {
             if (outage) entry.needsConfigure = true;
           },
+          entry,
         ),
       );
     }
@@ -174,6 +182,7 @@ export class Resync {
           (outage) => {
             if (outage) entry.pendingAction ??= action;
           },
+          entry,
         ),
       );
     }

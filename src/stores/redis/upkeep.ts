@@ -9,8 +9,10 @@
  * - **refresh**: a report of this process changed counters without an announcement (reports
  *   announce at most every 250 ms); announce the connection once the interval has passed, so
  *   every view's totals follow Redis within the interval whatever the traffic;
- * - **repair**: Redis holds data for a connection that this version cannot use; retry it every
- *   few seconds, until an operator fixes or deletes it.
+ * - **repair**: a connection works on local state because Redis holds data for it that this
+ *   version cannot use (retried every few seconds, until an operator fixes or deletes it) or,
+ *   in a cluster, because its node does not answer (retried every `recoveryInterval`); a repair
+ *   replays what waited and syncs it, as a reconciliation does for the whole store.
  */
 import { reasonText } from '../../core/record.js';
 import { connectionName } from '../../core/arguments.js';
@@ -21,17 +23,17 @@ import type { Entry } from './view.js';
 export const REFRESH_MS = 250;
 /** How long after an announced state change its read-back goes out (ms). */
 const VERIFY_MS = 100;
-/** How often a broken connection is tried again (ms). */
+/** How often a connection with data brama cannot use is tried again (ms). */
 const REPAIR_MS = 5000;
 
 /** The upkeep of one store. */
 export class Upkeep {
   private readonly verifying = new Set<Entry>();
   private readonly dirty = new Set<Entry>();
-  private readonly broken = new Set<Entry>();
+  /** Connections on local state, and when to try each again (performance.now()). */
+  private readonly repairs = new Map<Entry, number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private due = Infinity;
-  private repairAt = 0;
 
   constructor(private readonly core: StoreContext) {}
 
@@ -51,24 +53,34 @@ export class Upkeep {
 
   /** Handles the connection locally and retries it every few seconds; warns once. */
   broke(entry: Entry, error: unknown): void {
-    if (!entry.broken) {
+    if (entry.local !== 'broken') {
       const { identifier, scope } = entry.record;
       process.emitWarning(
         `brama: Redis holds data for connection ${connectionName(identifier, scope)} that brama cannot use (${reasonText(error) ?? 'unknown error'}); it is handled on this process's local state until the data is fixed or deleted`,
         'BramaWarning',
       );
     }
-    entry.broken = true;
-    this.broken.add(entry);
-    this.repairAt = performance.now() + REPAIR_MS;
-    this.schedule(REPAIR_MS);
+    entry.local = 'broken';
+    this.repairLater(entry, REPAIR_MS);
+  }
+
+  /** In a cluster, the connection's node does not answer: local state until it does. */
+  unreachable(entry: Entry): void {
+    if (entry.local === 'broken') return; // already local, retried anyway
+    entry.local = 'unreachable';
+    this.repairLater(entry, this.core.settings.recoveryInterval);
+  }
+
+  private repairLater(entry: Entry, ms: number): void {
+    this.repairs.set(entry, performance.now() + ms);
+    this.schedule(ms);
   }
 
   /** The entry left the registry. */
   forget(entry: Entry): void {
     this.verifying.delete(entry);
     this.dirty.delete(entry);
-    this.broken.delete(entry);
+    this.repairs.delete(entry);
   }
 
   /** Stops the timer. */
@@ -107,6 +119,7 @@ export class Upkeep {
             else if (core.current(entry)) void core.sync(entry);
           },
           () => (entry.verifying = false),
+          entry,
         );
       }
       for (const entry of this.dirty) {
@@ -117,18 +130,26 @@ export class Upkeep {
           (reply, sentEpoch) => {
             if (reply.found) core.ingest(entry, reply, 'sync', null, sentEpoch);
           },
+          undefined,
+          entry,
         );
       }
-      if (this.broken.size > 0 && performance.now() >= this.repairAt) {
-        // A sync that succeeds clears `broken`; one that fails again marks it (silently).
-        for (const entry of this.broken) {
-          this.broken.delete(entry);
-          void core.sync(entry);
-        }
+      // A repair that succeeds clears `local`; one that fails marks it again (silently).
+      const now = performance.now();
+      for (const [entry, at] of this.repairs) {
+        if (at > now) continue;
+        this.repairs.delete(entry);
+        if (entry.local !== null) void core.repair(entry);
       }
     }
     if (this.verifying.size > 0) this.schedule(VERIFY_MS);
     else if (this.dirty.size > 0) this.schedule(REFRESH_MS);
-    else if (this.broken.size > 0) this.schedule(Math.max(0, this.repairAt - performance.now()));
+    else if (this.repairs.size > 0) {
+      let next = Infinity;
+      for (const at of this.repairs.values()) if (at < next) next = at;
+      // While the store is degraded, its own recovery comes first: look again later.
+      const wait = core.online ? next - performance.now() : core.settings.recoveryInterval;
+      this.schedule(Math.max(0, wait));
+    }
   }
 }

@@ -89,8 +89,12 @@ export interface Entry {
   /** A read should confirm the view (a hint changed it). */
   verify: boolean;
   verifying: boolean;
-  /** Redis holds a value for it that this version cannot use: handled locally until fixed. */
-  broken: boolean;
+  /**
+   * Why the connection works on local state while the store does not: Redis holds data for it
+   * this version cannot use (`'broken'`, until fixed), or, in a cluster, its node does not
+   * answer (`'unreachable'`). `null`: shared as usual.
+   */
+  local: 'broken' | 'unreachable' | null;
 }
 
 /** A fresh entry: nothing loaded from Redis yet. */
@@ -118,7 +122,7 @@ export function createEntry(record: ConnectionRecord): Entry {
     dirty: false,
     verify: false,
     verifying: false,
-    broken: false,
+    local: null,
   };
 }
 
