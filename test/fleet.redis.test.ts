@@ -1,18 +1,22 @@
 /**
  * Fleet mode across real processes: several Node processes, each with its own
  * Brama and Redis store (test/fleet/worker.mjs, running the BUILT package), share one circuit
- * through one Redis and one prefix. Needs `npm run build` first (`npm test` builds) and a Redis
- * (REDIS_URL; in CI the default local one, where an unreachable Redis fails these tests).
+ * through one Redis and one prefix. The same suite runs twice: against one Redis (REDIS_URL; in
+ * CI the default local one, where an unreachable Redis fails these tests) and against a 3-master
+ * Redis Cluster the suite starts on loopback (the workers pass an ioredis Cluster as `client`),
+ * where it also spreads connections over the masters and kills one master mid-run.
+ * Needs `npm run build` first (`npm test` builds).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, type Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionKeys } from '../src/stores/redis/keys.js';
 import { connect, deleteKeys, redisUrl } from '../src/stores/redis/redis-test-support.js';
+import { RedisCluster } from './faults/redis-cluster.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = join(root, 'test/fleet/worker.mjs');
@@ -180,11 +184,69 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-describeRedis('fleet mode across processes', () => {
-  const url = redisUrl!;
+/** Where the fleet keeps its state: one Redis, or a cluster the suite starts. */
+interface Backend {
+  readonly name: string;
+  /** The cluster, when the backend is one (started in beforeAll). */
+  readonly cluster: () => RedisCluster | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** What a worker connects to. */
+  target(): { url: string } | { cluster: { host: string; port: number }[] };
+  /** A client to read what the fleet wrote. */
+  client(): Redis | Cluster;
+  /** Deletes the keys of `prefix` (a cluster of its own needs nothing). */
+  cleanup(prefix: string): Promise<void>;
+}
+
+const oneRedis: Backend = {
+  name: 'one Redis',
+  cluster: () => null,
+  start: () => Promise.resolve(),
+  stop: () => Promise.resolve(),
+  target: () => ({ url: redisUrl! }),
+  client: () => connect(redisUrl!),
+  cleanup: (prefix) => deleteKeys(redisUrl!, prefix),
+};
+
+let started: RedisCluster | null = null;
+const redisCluster: Backend = {
+  name: 'Redis Cluster, 3 masters',
+  cluster: () => started,
+  async start() {
+    started = await RedisCluster.start();
+  },
+  async stop() {
+    await started?.stop();
+    started = null;
+  },
+  target: () => ({ cluster: started!.startupNodes }),
+  client() {
+    const client = new Cluster(started!.startupNodes, {
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
+    client.on('error', () => {});
+    return client;
+  },
+  cleanup: () => Promise.resolve(),
+};
+
+describeRedis.each([oneRedis, redisCluster])('fleet mode across processes: $name', (backend) =>
+  fleetSuite(backend),
+);
+
+function fleetSuite(backend: Backend): void {
   let prefix = '';
   let members: Member[] = [];
-  let redis: Redis | null = null;
+  let redis: Redis | Cluster | null = null;
+
+  beforeAll(async () => {
+    await backend.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await backend.stop();
+  });
 
   beforeAll(() => {
     const missing = BUILT.filter((file) => !existsSync(join(root, file)));
@@ -203,7 +265,7 @@ describeRedis('fleet mode across processes', () => {
     members = [];
     await redis?.quit();
     redis = null;
-    if (prefix) await deleteKeys(url, prefix);
+    if (prefix) await backend.cleanup(prefix);
     prefix = '';
   });
 
@@ -212,7 +274,7 @@ describeRedis('fleet mode across processes', () => {
     if (!prefix) prefix = `brama-test-${randomUUID()}`;
     const started = Array.from({ length: count }, () => {
       const name = `worker ${members.length + 1}`;
-      const child = fork(WORKER, [JSON.stringify({ url, prefix, options })], {
+      const child = fork(WORKER, [JSON.stringify({ ...backend.target(), prefix, options })], {
         cwd: root,
         execArgv: [], // not the test runner's flags
         silent: true,
@@ -224,14 +286,14 @@ describeRedis('fleet mode across processes', () => {
     });
     for (const m of started) {
       const { degraded } = await within(m.ready, `${m.name} to start`);
-      expect(degraded, `${m.name} could not reach Redis at ${url}: ${m.log}`).toBe(false);
+      expect(degraded, `${m.name} could not reach Redis (${backend.name}): ${m.log}`).toBe(false);
     }
     return started;
   }
 
   /** The connection's hash in Redis, read directly. */
   async function redisState(): Promise<Record<string, string>> {
-    redis ??= connect(url);
+    redis ??= backend.client();
     return redis.hgetall(connectionKeys(prefix, ID, null).state);
   }
 
@@ -394,7 +456,7 @@ describeRedis('fleet mode across processes', () => {
       expect(p.calls).toBeGreaterThan(10);
       expect(p.status.state).toBe('half_open');
     }
-    redis ??= connect(url);
+    redis ??= backend.client();
     const leases = await redis.zcard(connectionKeys(prefix, ID, null).trials);
     expect(leases).toBeGreaterThanOrEqual(total);
     expect(leases).toBeLessThanOrEqual(halfOpenProbes);
@@ -496,4 +558,73 @@ describeRedis('fleet mode across processes', () => {
     expect(Date.now() - started).toBeLessThan(STEP_MS);
     expect(fleet.every((m) => !m.alive)).toBe(true);
   });
-});
+
+  it.runIf(backend === redisCluster)(
+    'connections on every master: exact totals; one master killed mid-run leaves the others shared',
+    async () => {
+      const cluster = backend.cluster()!;
+      const fleet = await spawn(4, { maxAttempts: 1000, expiry: 60_000 });
+      // Two connections per master.
+      const ids: string[] = [];
+      for (const node of cluster.nodes) {
+        let found = 0;
+        for (let n = 0; found < 2; n++) {
+          const id = `c${n}`;
+          if (ids.includes(id)) continue;
+          if (cluster.masterFor(connectionKeys(prefix, id, null).state) !== node) continue;
+          ids.push(id);
+          found++;
+        }
+      }
+      await Promise.all(fleet.map((m) => m.call('register', { identifiers: ids })));
+      await statuses(fleet);
+      const at = soon();
+      const spread = await Promise.all(
+        fleet.map((m) =>
+          m.call<{ errors: number }>('spread', { identifiers: ids, count: 10, batch: 3, at }),
+        ),
+      );
+      for (const s of spread) expect(s.errors).toBe(0);
+      redis ??= backend.client();
+      const totals = async (of: string[]): Promise<(string | null)[]> =>
+        Promise.all(
+          of.map((id) => redis!.hget(connectionKeys(prefix, id, null).state, 'totalFailures')),
+        );
+      expect(await totals(ids)).toEqual(ids.map(() => '40'));
+
+      // One master dies while every process keeps calling every connection.
+      const victim = cluster.nodes[1]!;
+      const onVictim = (id: string): boolean =>
+        cluster.masterFor(connectionKeys(prefix, id, null).state) === victim;
+      const survivors = ids.filter((id) => !onVictim(id));
+      const until = Date.now() + 3_000;
+      const calling = Promise.all(
+        fleet.map((m) =>
+          m.call<{ ok: number; refused: number; other: string[] }>(
+            'calls',
+            { identifiers: ids, until },
+            10_000,
+          ),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await cluster.kill(victim);
+      for (const ends of await calling) {
+        expect(ends.other, 'callers never see a Redis error').toEqual([]);
+        expect(ends.ok).toBeGreaterThan(10);
+      }
+      // The surviving masters' connections are still shared exactly.
+      const later = await Promise.all(
+        fleet.map((m) =>
+          m.call<{ errors: number }>('spread', { identifiers: ids, count: 5, batch: 2 }, 10_000),
+        ),
+      );
+      for (const s of later) expect(s.errors).toBe(0);
+      expect(await totals(survivors)).toEqual(survivors.map(() => '60'));
+      // The store as a whole never degraded: only the dead master's connections went local.
+      expectHealthy();
+      await closeAll();
+    },
+    60_000,
+  );
+}

@@ -2,7 +2,8 @@
 // process, driven by the test over IPC. Imports the BUILT package by its name (self-reference
 // through package.json `exports`: dist/index.js and dist/redis/index.js).
 //
-// argv[2]: JSON { url, prefix, options } (options: the Brama options).
+// argv[2]: JSON { url | cluster, prefix, options } (options: the Brama options; cluster: the
+// startup nodes of a Redis Cluster, given to the store as an ioredis Cluster client).
 // Messages in: { id, cmd, ...args }. Messages out: { id, ok: true, result } or
 // { id, ok: false, error } for each command; { ready: true, degraded } once subscribed;
 // { event } for every transition and store-health event, in the order they were emitted.
@@ -10,11 +11,21 @@
 // by itself (nothing of brama may keep it alive).
 import process from 'node:process';
 import { setImmediate as nextTick, setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from 'ioredis';
 import { Brama } from 'brama';
 import { createRedisStore } from 'brama/redis';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
-const store = createRedisStore({ url: config.url, prefix: config.prefix, commandTimeout: 2000 });
+// A cluster client is the application's: the store uses it and never closes it.
+const cluster = Array.isArray(config.cluster)
+  ? new Cluster(config.cluster, { enableAutoPipelining: true })
+  : null;
+cluster?.on('error', () => {});
+const store = createRedisStore({
+  ...(cluster === null ? { url: config.url } : { client: cluster }),
+  prefix: config.prefix,
+  commandTimeout: 2000,
+});
 const brama = new Brama({ ...config.options, store });
 
 const EVENTS = [
@@ -60,7 +71,8 @@ async function startAt(at) {
 }
 
 const commands = {
-  register({ identifier }) {
+  register({ identifier, identifiers }) {
+    for (const id of identifiers ?? []) brama.register(id);
     return brama.register(identifier);
   },
   async flush({ identifier }) {
@@ -115,7 +127,42 @@ const commands = {
   },
   async close() {
     await brama.close();
+    await cluster?.quit();
     return null;
+  },
+  /** `count` failures on each of `identifiers`, `batch` per tick; the statuses afterwards. */
+  async spread({ identifiers, count, batch = 1, at }) {
+    await startAt(at);
+    let errors = 0;
+    for (let i = 0; i < count; i++) {
+      for (const identifier of identifiers) {
+        try {
+          brama.failure(identifier, { reason: `spread ${i}` });
+        } catch {
+          errors++;
+        }
+      }
+      if ((i + 1) % batch === 0) await nextTick();
+    }
+    await store.flush();
+    return { errors, statuses: identifiers.map((identifier) => brama.status(identifier)) };
+  },
+  /** Wrapped calls on each of `identifiers` until `until`; how they ended. */
+  async calls({ identifiers, until }) {
+    const ends = { ok: 0, refused: 0, other: [] };
+    while (Date.now() < until) {
+      for (const identifier of identifiers) {
+        try {
+          await brama.run(identifier, () => Promise.resolve('value'));
+          ends.ok++;
+        } catch (error) {
+          if (error?.code === 'BRAMA_CIRCUIT_OPEN') ends.refused++;
+          else ends.other.push(String(error));
+        }
+      }
+      await sleep(5);
+    }
+    return ends;
   },
 };
 

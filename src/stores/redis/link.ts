@@ -242,7 +242,9 @@ export class RedisLink {
             this.answered(id, 0, NaN);
             this.beat.sent();
           },
-          (error: unknown) => void this.failed(id, error),
+          // In a cluster, PUBLISH goes to any node, maybe one that is down while the others
+          // serve: no reason to degrade the store (stalls are the watchdog's).
+          (error: unknown) => void this.failed(id, error, !this.sharded),
         );
     }
   }
