@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { applyBatch } from '../../core/outcome-batch.js';
+import { onFailure, onSuccess } from '../../core/transitions.js';
 import { createRecord } from '../../core/record.js';
 import { NO_OPTIONS, resolveSettings } from '../../core/settings.js';
 import { circuit, NO_TRIALS, type CircuitState } from '../../core/state.js';
@@ -102,5 +105,37 @@ describe('Coalescer', () => {
     ).toBe(false);
     expect(couldTrip(entry('open', 9), batch({ failures: 9, head: 9 }), settings)).toBe(false);
     expect(couldTrip(entry('closed', 9), batch({ successes: 3 }), settings)).toBe(false);
+  });
+  it('batches cut anywhere give the states of the outcomes one by one (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.boolean()), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        (steps, maxAttempts) => {
+          const s = resolveSettings({}, { maxAttempts, expiry: 1_000 });
+          const e = entry('closed', 0);
+          const start = e.record.circuit;
+          let sentState = start;
+          const sent: PendingBatch[] = [];
+          const c = new Coalescer((_e, p) => {
+            sent.push(p);
+            sentState = applyBatch(sentState, s, 7, p.batch);
+          });
+          let one = start;
+          for (const [ok, cut] of steps) {
+            c.add(e, ok ? success : failure('r'), s);
+            one = ok ? onSuccess(one, s, 7) : onFailure(one, s, 7);
+            if (cut) c.flush(e);
+          }
+          c.flush(e);
+          expect(sentState).toEqual(one);
+          // Every outcome left exactly once, in order.
+          expect(sent.flatMap((p) => p.outcomes.map((o) => o.outcome))).toEqual(
+            steps.map(([ok]) => (ok ? 'success' : 'failure')),
+          );
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });
