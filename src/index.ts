@@ -9,7 +9,8 @@ export {
   type ScopeOptions,
 } from './brama.js';
 export type { BramaOptions, GlobalConfigureOptions } from './options.js';
-export { BramaError, isBramaError, type BramaErrorCode, type BramaErrorOf } from './core/errors.js';
+export { BramaError, type BramaErrorCode } from './core/errors.js';
+export { isBramaError, type BramaErrorOf } from './core/is-brama-error.js';
 export { CircuitOpenError } from './core/circuit-open-error.js';
 export { systemClock, type Clock } from './core/clock.js';
 export type { CircuitState, Circuit } from './core/state.js';

@@ -1,5 +1,3 @@
-import type { CircuitOpenError } from './circuit-open-error.js';
-
 /** Stable codes carried by every {@link BramaError}. */
 export type BramaErrorCode =
   | 'BRAMA_INVALID_ARGUMENT'
@@ -29,37 +27,15 @@ export class BramaError extends Error {
 }
 
 // The brand lives on the prototype (no per-instance cost); `Symbol.for` makes it the same key in
-// every copy of brama, so `isBramaError` recognises errors from a duplicate install.
+// every copy of brama, so `isBramaError` (is-brama-error.ts) recognises errors from a duplicate
+// install.
 Object.defineProperty(BramaError.prototype, BRAND, { value: true });
 
-/**
- * The error {@link isBramaError} narrows to for a code: a `CircuitOpenError` for
- * `BRAMA_CIRCUIT_OPEN`, otherwise a `BramaError` whose `code` is that code.
- */
-export type BramaErrorOf<C extends BramaErrorCode> = C extends 'BRAMA_CIRCUIT_OPEN'
-  ? CircuitOpenError
-  : BramaError & { readonly code: C };
-
-/**
- * Whether `value` is a brama error (optionally with the given `code`). Checks the code and a
- * global brand rather than `instanceof`, so it works across duplicate installs of brama and
- * between its CommonJS and ES module builds.
- * @example
- * if (isBramaError(error, 'BRAMA_CIRCUIT_OPEN')) retryIn(error.retryAfterMs);
- */
-export function isBramaError(value: unknown): value is BramaError;
-/** With a code: narrows to that code's error (`CircuitOpenError` for `BRAMA_CIRCUIT_OPEN`). */
-export function isBramaError<C extends BramaErrorCode>(
-  value: unknown,
-  code: C,
-): value is BramaErrorOf<C>;
-/** With a code that may be absent. */
-export function isBramaError(value: unknown, code?: BramaErrorCode): value is BramaError;
-export function isBramaError(value: unknown, code?: BramaErrorCode): value is BramaError {
+/** Whether `value` carries the brand of a `BramaError` from any copy of brama. */
+export function branded(value: unknown): value is BramaError {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { code?: unknown; [BRAND]?: unknown };
-  if (candidate[BRAND] !== true || typeof candidate.code !== 'string') return false;
-  return code === undefined || candidate.code === code;
+  return candidate[BRAND] === true && typeof candidate.code === 'string';
 }
 
 /** Renders a received value for an error message: short, never throws. */
@@ -113,7 +89,7 @@ export function invalidOption(option: string, expected: string, received: unknow
  * or one wrapping whatever else it reported (as `cause`).
  */
 export function storeUnavailable(detail: unknown): BramaError {
-  if (isBramaError(detail)) return detail;
+  if (branded(detail)) return detail;
   const what = detail instanceof Error ? detail.message : describe(detail);
   return new BramaError('BRAMA_STORE_UNAVAILABLE', `The store lost its backend: ${what}`, {
     cause: detail,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Brama } from '../brama.js';
 import type { BramaOptions } from '../options.js';
 import type { BramaEvent } from '../events/types.js';
-import { isBramaError } from '../core/errors.js';
+import { isBramaError } from '../core/is-brama-error.js';
 import { setState } from '../testing/helpers.js';
 
 /** How the suite drives one kind of store. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isBramaError } from '../../core/errors.js';
+import { isBramaError } from '../../core/is-brama-error.js';
 import {
   changesChannel,
   checkPrefix,

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { isBramaError } from '../../core/errors.js';
+import { isBramaError } from '../../core/is-brama-error.js';
 import { Brama } from '../../brama.js';
 import { createRedisStore, RedisStore } from '../../redis.js';
 import { parseRedisStoreOptions, redactUrl } from './options.js';
