@@ -10,27 +10,12 @@
  */
 import { addOutcome, emptyBatch, type OutcomeBatch } from '../../core/outcome-batch.js';
 import type { CircuitSettings } from '../../core/settings.js';
-import type { Entry } from './view.js';
+import type { BatchedOutcome, Entry, PendingBatch } from './view.js';
+
+export type { BatchedOutcome, PendingBatch } from './view.js';
 
 /** The most outcomes one batch holds; a full batch leaves at once. */
 export const MAX_BATCH = 1024;
-
-/** One outcome of a batch, kept for its event and for applying it locally if Redis is gone. */
-export interface BatchedOutcome {
-  readonly outcome: 'success' | 'failure';
-  /** The reason as the caller gave it (events carry it unchanged). */
-  readonly reason: unknown;
-  /** Its text, as `lastFailureReason` keeps it. */
-  readonly text: string | null;
-  /** When it was reported (registry clock). */
-  readonly at: number;
-}
-
-/** The outcomes of one connection waiting to leave. */
-export interface PendingBatch {
-  readonly batch: OutcomeBatch;
-  readonly outcomes: BatchedOutcome[];
-}
 
 /** Collects outcomes per connection and hands each batch to `send` when it should leave. */
 export class Coalescer {

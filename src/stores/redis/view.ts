@@ -17,7 +17,6 @@ import type { ConnectionRecord } from '../../core/record.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
 import type { ManualAction, Outcome } from '../store.js';
 import type { OutcomeBatch } from '../../core/outcome-batch.js';
-import type { PendingBatch } from './coalescer.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
 import type { LeanReply, RemoteConnection } from './reply.js';
 
@@ -50,6 +49,23 @@ export interface OfflineCounts {
   lastFailureTime: number | null;
   lastFailureReason: string | null;
   lastSuccessTime: number | null;
+}
+
+/** One outcome of a batch, kept for its event and for applying it locally if Redis is gone. */
+export interface BatchedOutcome {
+  readonly outcome: 'success' | 'failure';
+  /** The reason as the caller gave it (events carry it unchanged). */
+  readonly reason: unknown;
+  /** Its text, as `lastFailureReason` keeps it. */
+  readonly text: string | null;
+  /** When it was reported (registry clock). */
+  readonly at: number;
+}
+
+/** The outcomes of one connection waiting to leave. */
+export interface PendingBatch {
+  readonly batch: OutcomeBatch;
+  readonly outcomes: BatchedOutcome[];
 }
 
 /** The store's bookkeeping beside one record. */
