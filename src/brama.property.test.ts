@@ -400,6 +400,19 @@ class Model {
       registeredAt: c.registeredAt,
       metadata: c.metadata,
       ...this.settings(c),
+      // Trip policies (PRODUCT §8) keep their defaults in these sequences.
+      tripPolicy: 'consecutive',
+      failureRateThreshold: 0.5,
+      slowCallMs: null,
+      slowCallRateThreshold: 1,
+      window: { calls: 100 },
+      minimumCalls: 10,
+      successThreshold: 1,
+      rampUpMs: 0,
+      mode: 'enforce',
+      failureRate: null,
+      slowCallRate: null,
+      windowCalls: 0,
     };
   }
 }
@@ -663,7 +676,9 @@ function compareStatus(what: string, actual: unknown, expected: Record<string, u
     const got = a[key];
     const want = expected[key];
     const same =
-      key === 'metadata' ? JSON.stringify(got) === JSON.stringify(want) : Object.is(got, want);
+      key === 'metadata' || key === 'window'
+        ? JSON.stringify(got) === JSON.stringify(want)
+        : Object.is(got, want);
     if (!same) fail(`${what}: ${key} = ${show(got)}, expected ${show(want)}`);
   }
 }

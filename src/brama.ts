@@ -56,6 +56,7 @@ export class Brama {
     this.gate = new RegistryGate(r, (identifier, opts) => this.register(identifier, opts));
     this.settings = Object.freeze({ ...DEFAULT_REGISTRY_SETTINGS, ...parsed.registry });
     if (parsed.onListenerError) r.bus.onListenerError = parsed.onListenerError;
+    if (parsed.random) r.randomSource = parsed.random;
     r.store.attach(r);
     this.sweeper = new SweepTimer(() => this.cleanup());
     this.sweeper.schedule(this.settings.cleanupInterval);
@@ -187,6 +188,7 @@ export class Brama {
     const parsed = parseOptions(target, 'configure');
     this.r.configure(parsed.circuit);
     if (parsed.onListenerError) this.r.bus.onListenerError = parsed.onListenerError;
+    if (parsed.random) this.r.randomSource = parsed.random;
     const before = this.settings.cleanupInterval;
     this.settings = Object.freeze({ ...this.settings, ...parsed.registry });
     if (this.settings.cleanupInterval !== before)

@@ -32,6 +32,13 @@ export interface BramaOptions extends CircuitOptions {
    * @default emits a process warning
    */
   onListenerError?: ListenerErrorHandler | undefined;
+  /**
+   * Source of randomness in [0, 1): during a ramp-up (`rampUpMs`), a call is admitted when it
+   * returns less than the share of calls let back in. Inject one for deterministic tests. A
+   * value outside [0, 1), or a throw, counts as `Math.random()`'s.
+   * @default Math.random
+   */
+  random?: (() => number) | undefined;
 }
 
 /** Options accepted by the global `configure(options)`: everything but `clock` and `store`. */
@@ -51,7 +58,12 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = Object.freeze({
 /** The longest delay `setInterval` honours (longer ones fire after 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const REGISTRY_KEYS = ['cleanupInterval', 'inactiveThreshold', 'onListenerError'] as const;
+const REGISTRY_KEYS = [
+  'cleanupInterval',
+  'inactiveThreshold',
+  'onListenerError',
+  'random',
+] as const;
 const CONSTRUCTOR_KEYS: ReadonlySet<string> = new Set([
   ...CIRCUIT_OPTION_KEYS,
   ...REGISTRY_KEYS,
@@ -64,6 +76,7 @@ export interface ParsedOptions {
   readonly circuit: CircuitOptions;
   readonly registry: Partial<RegistrySettings>;
   readonly onListenerError: ListenerErrorHandler | undefined;
+  readonly random: (() => number) | undefined;
   readonly clock: Clock | undefined;
   readonly store: ConnectionStore | undefined;
 }
@@ -103,6 +116,9 @@ export function parseOptions(input: unknown, context: 'construct' | 'configure')
   if (o.onListenerError !== undefined && typeof o.onListenerError !== 'function') {
     throw invalidOption('onListenerError', 'a function (error, event) => void', o.onListenerError);
   }
+  if (o.random !== undefined && typeof o.random !== 'function') {
+    throw invalidOption('random', 'a function () => number in [0, 1)', o.random);
+  }
   if (o.clock !== undefined && !isClock(o.clock)) {
     throw invalidOption('clock', 'an object with a now() method returning epoch ms', o.clock);
   }
@@ -113,6 +129,7 @@ export function parseOptions(input: unknown, context: 'construct' | 'configure')
     circuit: pickCircuitOptions(o),
     registry,
     onListenerError: o.onListenerError as ListenerErrorHandler | undefined,
+    random: o.random as (() => number) | undefined,
     clock: o.clock,
     store: o.store,
   };

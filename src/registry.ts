@@ -37,6 +37,18 @@ export class Registry implements StoreHost {
   readonly events = new EventSender(this);
   /** Set by `close()`: the registry refuses every call from then on. */
   closing: Promise<void> | null = null;
+  /** `StoreHost.random`: the `random` option, never throwing, always in [0, 1). */
+  readonly random = (): number => {
+    try {
+      const value = this.randomSource();
+      if (typeof value === 'number' && value >= 0 && value < 1) return value;
+    } catch {
+      // A broken source must not break isAvailable: fall back below.
+    }
+    return Math.random();
+  };
+  /** The user's `random` option. */
+  randomSource: () => number = Math.random;
   private globalOptions: CircuitOptions;
   /** Bumped by every global configure; invalidates the records' cached settings. */
   private configVersion = 0;

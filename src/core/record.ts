@@ -1,4 +1,6 @@
+import type { TripRule } from './rate-policy.js';
 import type { CircuitOptions, CircuitSettings } from './settings.js';
+import type { OutcomeWindow } from './window.js';
 import { initialCircuit, type Circuit } from './state.js';
 
 /** Free-form data attached to a connection at registration. */
@@ -28,6 +30,10 @@ export interface ConnectionRecord {
   settingsVersion: number;
   /** Set when the registry removed the record: a late wrapped-call result reports nothing. */
   removed: boolean;
+  /** The recent outcomes the `'rate'` trip policy looks at (`null` under `'consecutive'`). */
+  window: OutcomeWindow | null;
+  /** Why the last outcome-driven opening happened (for its events); `null` otherwise. */
+  trip: TripRule | null;
 }
 
 /** A new record in state `'unknown'`. */
@@ -54,6 +60,8 @@ export function createRecord(
     settings: null,
     settingsVersion: -1,
     removed: false,
+    window: null,
+    trip: null,
   };
 }
 

@@ -36,6 +36,13 @@ export interface Circuit {
    * a result computed against an older generation cannot undo newer state.
    */
   readonly generation: number;
+  /** While `'half_open'`: successful trials so far in this period (`successThreshold` closes). */
+  readonly trialSuccesses: number;
+  /**
+   * While `'closed'` after trials closed it: when the gradual ramp-up of admissions began
+   * (`rampUpMs`); `null` otherwise.
+   */
+  readonly rampFrom: number | null;
 }
 
 /** A fresh circuit, as registration creates it. */
@@ -57,8 +64,21 @@ export function circuit(
   trials: readonly number[],
   changedAt: number,
   generation: number,
+  trialSuccesses = 0,
+  rampFrom: number | null = null,
 ): Circuit {
-  return { state, failureCount, openedAt, openUntil, openings, trials, changedAt, generation };
+  return {
+    state,
+    failureCount,
+    openedAt,
+    openUntil,
+    openings,
+    trials,
+    changedAt,
+    generation,
+    trialSuccesses,
+    rampFrom,
+  };
 }
 
 /** Shared empty trial list (frozen, so sharing it is safe). */

@@ -1,5 +1,12 @@
 import type { ConnectionRecord, Metadata } from './record.js';
-import type { CircuitSettings, ExpiryStrategy } from './settings.js';
+import { failureRate, slowCallRate } from './rate-policy.js';
+import type {
+  CircuitMode,
+  CircuitSettings,
+  ExpiryStrategy,
+  OutcomeWindowSpec,
+  TripPolicy,
+} from './settings.js';
 import type { CircuitState } from './state.js';
 
 /** A plain, frozen snapshot of one connection, as `status`, `list` and events return it. */
@@ -35,12 +42,32 @@ export interface ConnectionStatus {
   readonly backoffFactor: number;
   readonly halfOpenProbes: number;
   readonly probeTimeout: number;
+  readonly tripPolicy: TripPolicy;
+  readonly failureRateThreshold: number;
+  readonly slowCallMs: number | null;
+  readonly slowCallRateThreshold: number;
+  readonly window: OutcomeWindowSpec;
+  readonly minimumCalls: number;
+  readonly successThreshold: number;
+  readonly rampUpMs: number;
+  readonly mode: CircuitMode;
+  /**
+   * `'rate'`: the share of failures among the outcomes in the window (0..1), `null` while it
+   * holds fewer than `minimumCalls`; always `null` under `'consecutive'`.
+   */
+  readonly failureRate: number | null;
+  /** `'rate'`: the share of slow calls in the window, like `failureRate`. */
+  readonly slowCallRate: number | null;
+  /** `'rate'`: how many outcomes the window holds (0 under `'consecutive'`). */
+  readonly windowCalls: number;
 }
 
 /** Builds the snapshot of a (settled) record at `now`. */
 export function toStatus(r: ConnectionRecord, s: CircuitSettings, now: number): ConnectionStatus {
   const c = r.circuit;
   const outcomes = r.totalSuccesses + r.totalFailures;
+  const w = s.tripPolicy === 'rate' ? r.window : null;
+  w?.advance(now);
   return Object.freeze({
     identifier: r.identifier,
     scope: r.scope,
@@ -66,5 +93,17 @@ export function toStatus(r: ConnectionRecord, s: CircuitSettings, now: number): 
     backoffFactor: s.backoffFactor,
     halfOpenProbes: s.halfOpenProbes,
     probeTimeout: s.probeTimeout,
+    tripPolicy: s.tripPolicy,
+    failureRateThreshold: s.failureRateThreshold,
+    slowCallMs: s.slowCallMs,
+    slowCallRateThreshold: s.slowCallRateThreshold,
+    window: s.window,
+    minimumCalls: s.minimumCalls,
+    successThreshold: s.successThreshold,
+    rampUpMs: s.rampUpMs,
+    mode: s.mode,
+    failureRate: failureRate(w, s),
+    slowCallRate: slowCallRate(w, s),
+    windowCalls: w?.calls ?? 0,
   });
 }

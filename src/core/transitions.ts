@@ -30,13 +30,20 @@ export function settle(c: Circuit, now: number): Circuit {
 
 /**
  * May a call go ahead now? Returns the circuit to keep when admitted (in half-open it records
- * the trial), or `null` when refused.
+ * the trial), or `null` when refused. While a ramp-up runs (`rampUpMs` after trials closed the
+ * circuit), a call is admitted when `random()` is below the share of time elapsed.
  */
-export function admit(c: Circuit, s: CircuitSettings, now: number): Circuit | null {
+export function admit(
+  c: Circuit,
+  s: CircuitSettings,
+  now: number,
+  random: () => number = Math.random,
+): Circuit | null {
   switch (c.state) {
     case 'unknown':
-    case 'closed':
       return c;
+    case 'closed':
+      return c.rampFrom === null || random() < rampShare(c, s, now) ? c : null;
     case 'open':
       return null;
     case 'half_open': {
@@ -49,7 +56,19 @@ export function admit(c: Circuit, s: CircuitSettings, now: number): Circuit | nu
   }
 }
 
-/** Milliseconds until a refused call could be admitted (0 when it could be now). */
+/**
+ * The share of calls a ramping-up circuit admits at `now`: from 0 when trials closed it to 1
+ * `rampUpMs` later (1 when there is no ramp-up).
+ */
+export function rampShare(c: Circuit, s: CircuitSettings, now: number): number {
+  if (c.rampFrom === null || s.rampUpMs <= 0) return 1;
+  return Math.min(1, Math.max(0, (now - c.rampFrom) / s.rampUpMs));
+}
+
+/**
+ * Milliseconds until a refused call could be admitted (0 when it could be now, as for a call
+ * refused by a ramp-up: the next one may get in).
+ */
 export function retryAfter(c: Circuit, s: CircuitSettings, now: number): number {
   switch (c.state) {
     case 'open':
@@ -67,29 +86,66 @@ export function retryAfter(c: Circuit, s: CircuitSettings, now: number): number 
   }
 }
 
-/** A success: resets the consecutive count; closes an unknown or half-open circuit. */
-export function onSuccess(c: Circuit, _s: CircuitSettings, now: number): Circuit {
+/**
+ * A success: resets the consecutive count and closes an unknown circuit; counts a successful
+ * trial of a half-open circuit, which closes once `successThreshold` did (starting a ramp-up
+ * when `rampUpMs` is set). `tripped`: the trip policy opens the circuit on this outcome (a slow
+ * success under the `'rate'` policy).
+ */
+export function onSuccess(c: Circuit, s: CircuitSettings, now: number, tripped = false): Circuit {
   switch (c.state) {
-    case 'closed':
-      return c.failureCount === 0 ? c : withFailures(c, 0);
+    case 'closed': {
+      const reset = c.failureCount === 0 ? c : withFailures(c, 0);
+      return tripped ? opened(reset, s, now, null) : reset;
+    }
     case 'open':
       // A call that started before the trip: counted in totals only.
       return c;
     case 'unknown':
-    case 'half_open':
-      return closed(c, now);
+      return tripped ? opened(c, s, now, null) : closed(c, now);
+    case 'half_open': {
+      const successes = c.trialSuccesses + 1;
+      if (successes >= s.successThreshold) return closed(c, now, s.rampUpMs > 0 ? now : null);
+      // Not yet: this trial's slot is free again for the next one.
+      return circuit(
+        'half_open',
+        c.failureCount,
+        c.openedAt,
+        c.openUntil,
+        c.openings,
+        c.trials.slice(1),
+        c.changedAt,
+        c.generation,
+        successes,
+        null,
+      );
+    }
     default:
       return assertNever(c.state);
   }
 }
 
-/** A failure: counts towards `maxAttempts` when closed; re-opens a half-open circuit. */
-export function onFailure(c: Circuit, s: CircuitSettings, now: number): Circuit {
+/**
+ * A failure: counts towards the trip policy when closed (`maxAttempts` in a row, or `tripped`
+ * when the `'rate'` policy's window says so); re-opens a half-open circuit. `retryAfterMs`
+ * opens it at once for exactly that long, whatever the policy (result-driven opening); while
+ * open, a failure only counts in the totals.
+ */
+export function onFailure(
+  c: Circuit,
+  s: CircuitSettings,
+  now: number,
+  tripped = false,
+  retryAfterMs: number | null = null,
+): Circuit {
   switch (c.state) {
     case 'unknown':
     case 'closed': {
       const failureCount = c.failureCount + 1;
-      if (failureCount >= s.maxAttempts) return opened(withFailures(c, failureCount), s, now, null);
+      const trips =
+        retryAfterMs !== null ||
+        (s.tripPolicy === 'rate' ? tripped : failureCount >= s.maxAttempts);
+      if (trips) return opened(withFailures(c, failureCount), s, now, retryAfterMs);
       if (c.state === 'closed') return withFailures(c, failureCount);
       return circuit(
         'closed',
@@ -105,7 +161,7 @@ export function onFailure(c: Circuit, s: CircuitSettings, now: number): Circuit 
     case 'open':
       return c;
     case 'half_open':
-      return opened(withFailures(c, c.failureCount + 1), s, now, null);
+      return opened(withFailures(c, c.failureCount + 1), s, now, retryAfterMs);
     default:
       return assertNever(c.state);
   }
@@ -173,6 +229,8 @@ function withFailures(c: Circuit, failureCount: number): Circuit {
     c.trials,
     c.changedAt,
     c.generation,
+    c.trialSuccesses,
+    c.rampFrom,
   );
 }
 
@@ -186,6 +244,8 @@ function withTrials(c: Circuit, trials: readonly number[]): Circuit {
     trials,
     c.changedAt,
     c.generation,
+    c.trialSuccesses,
+    c.rampFrom,
   );
 }
 
@@ -204,7 +264,7 @@ function opened(c: Circuit, s: CircuitSettings, now: number, expiry: number | nu
   );
 }
 
-function closed(c: Circuit, now: number): Circuit {
+function closed(c: Circuit, now: number, rampFrom: number | null = null): Circuit {
   return circuit(
     'closed',
     0,
@@ -214,6 +274,8 @@ function closed(c: Circuit, now: number): Circuit {
     NO_TRIALS,
     c.state === 'closed' ? c.changedAt : now,
     c.generation + 1,
+    0,
+    rampFrom,
   );
 }
 

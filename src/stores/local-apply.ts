@@ -5,17 +5,22 @@
  */
 import { assertNever } from '../core/assert-never.js';
 import { reasonText, type ConnectionRecord } from '../core/record.js';
+import { applyOutcome } from '../core/outcome.js';
 import {
   admit,
   closeManually,
   force,
-  onFailure,
   onIgnored,
-  onSuccess,
   openManually,
   settle,
 } from '../core/transitions.js';
-import type { ManualAction, Outcome, StoreHost } from './store.js';
+import {
+  NO_DETAILS,
+  type ManualAction,
+  type Outcome,
+  type OutcomeDetails,
+  type StoreHost,
+} from './store.js';
 
 /** The lazy open → half-open transition, if the open period has elapsed. */
 export function settleLocally(host: StoreHost, record: ConnectionRecord, now: number): void {
@@ -27,25 +32,31 @@ export function settleLocally(host: StoreHost, record: ConnectionRecord, now: nu
   host.committed(record, 'expire', before.state, null, 'local');
 }
 
-/** May a call go ahead? Records a half-open trial when it admits one. */
+/**
+ * May a call go ahead? Records a half-open trial when it admits one. In `'shadow'` mode the
+ * answer is always yes, but trial slots are taken as in `'enforce'`.
+ */
 export function admitLocally(host: StoreHost, record: ConnectionRecord): boolean {
-  const state = record.circuit.state;
-  if (state === 'closed' || state === 'unknown') return true; // the hot path: no clock read
+  const c = record.circuit;
+  // The hot path: no clock read.
+  if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown') return true;
   const now = host.clock.now();
   settleLocally(host, record, now);
-  const next = admit(record.circuit, host.settingsOf(record), now);
-  if (next === null) return false;
+  const settings = host.settingsOf(record);
+  const next = admit(record.circuit, settings, now, host.random);
+  if (next === null) return settings.mode === 'shadow';
   record.circuit = next;
   return true;
 }
 
-/** Applies a reported outcome. */
+/** Applies a reported outcome (with its duration and retry-after, when given). */
 export function reportLocally(
   host: StoreHost,
   record: ConnectionRecord,
   outcome: Outcome,
   now: number,
   reason: unknown,
+  details: OutcomeDetails = NO_DETAILS,
 ): void {
   if (record.circuit.state === 'open') settleLocally(host, record, now);
   const before = record.circuit;
@@ -53,13 +64,20 @@ export function reportLocally(
     case 'success':
       record.totalSuccesses++;
       record.lastSuccessTime = now;
-      record.circuit = onSuccess(before, host.settingsOf(record), now);
+      applyOutcome(record, host.settingsOf(record), false, now, details.durationMs, null);
       break;
     case 'failure':
       record.totalFailures++;
       record.lastFailureTime = now;
       record.lastFailureReason = reasonText(reason);
-      record.circuit = onFailure(before, host.settingsOf(record), now);
+      applyOutcome(
+        record,
+        host.settingsOf(record),
+        true,
+        now,
+        details.durationMs,
+        details.retryAfterMs ?? null,
+      );
       break;
     case 'ignore':
       // Not an outcome: frees a trial slot, is not activity, emits nothing.
@@ -91,9 +109,11 @@ export function actLocally(
     case 'close':
     case 'reset':
       record.circuit = closeManually(before, now);
+      record.window?.clear();
       break;
     case 'force_closed':
       record.circuit = force(before, settings, 'closed', now);
+      record.window?.clear();
       break;
     case 'force_open':
       record.circuit = force(before, settings, 'open', now);

@@ -2,7 +2,7 @@ import type { ConnectionRecord } from '../core/record.js';
 import { BramaError } from '../core/errors.js';
 import { ConnectionIndex } from './connection-index.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from './local-apply.js';
-import type { ConnectionStore, ManualAction, Outcome, StoreHost } from './store.js';
+import type { ConnectionStore, ManualAction, Outcome, OutcomeDetails, StoreHost } from './store.js';
 
 /** The default store: state lives in this process, and every change applies synchronously. */
 export class MemoryStore implements ConnectionStore {
@@ -44,14 +44,27 @@ export class MemoryStore implements ConnectionStore {
   }
 
   admit(record: ConnectionRecord): boolean {
-    const state = record.circuit.state;
-    if (state === 'closed' || state === 'unknown') return true; // the hot path: no clock read
+    const c = record.circuit;
+    // The hot path: no clock read.
+    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown') return true;
     return admitLocally(this.attached(), record);
   }
 
-  report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
+  report(
+    record: ConnectionRecord,
+    outcome: Outcome,
+    now: number,
+    reason: unknown,
+    details?: OutcomeDetails,
+  ): void {
     const c = record.circuit;
-    if (outcome === 'success' && c.state === 'closed' && c.failureCount === 0 && this.host) {
+    if (
+      outcome === 'success' &&
+      c.state === 'closed' &&
+      c.failureCount === 0 &&
+      this.host &&
+      this.host.settingsOf(record).tripPolicy === 'consecutive'
+    ) {
       // The hot path of a healthy dependency: counters only (what reportLocally would do, less
       // the transition function, which would return the same circuit).
       record.totalSuccesses++;
@@ -60,7 +73,7 @@ export class MemoryStore implements ConnectionStore {
       this.host.committed(record, 'success', 'closed', reason, 'local');
       return;
     }
-    reportLocally(this.attached(), record, outcome, now, reason);
+    reportLocally(this.attached(), record, outcome, now, reason, details);
   }
 
   act(

@@ -18,6 +18,17 @@ import type { ChangeOrigin } from '../events/types.js';
 /** A reported result: counted as a success or a failure, or ignored (frees a trial slot). */
 export type Outcome = 'success' | 'failure' | 'ignore';
 
+/** What a report may say besides its outcome. */
+export interface OutcomeDetails {
+  /** How long the call took (ms); a slow call counts for the `'rate'` policy's slow-call rate. */
+  readonly durationMs?: number | undefined;
+  /** A failure that opens the circuit at once, for exactly this long (result-driven opening). */
+  readonly retryAfterMs?: number | null | undefined;
+}
+
+/** No details: the common case. */
+export const NO_DETAILS: OutcomeDetails = Object.freeze({});
+
 /** An operator's (or the testing kit's) action on a circuit. */
 export type ManualAction =
   'open' | 'close' | 'reset' | 'force_closed' | 'force_open' | 'force_half_open';
@@ -36,6 +47,8 @@ export type RemovalCause = 'unregister' | 'cleanup';
 export interface StoreHost {
   /** The registry's clock; stores read time only through it. */
   readonly clock: Clock;
+  /** The registry's source of randomness in [0, 1) (ramp-up admissions). */
+  readonly random: () => number;
   /** The effective settings of a record (its own, then global, then defaults). */
   settingsOf(record: ConnectionRecord): CircuitSettings;
   /**
@@ -83,8 +96,14 @@ export interface ConnectionStore {
    * core's rules to the record.
    */
   wouldAdmit?(record: ConnectionRecord): boolean;
-  /** Applies a reported outcome. */
-  report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void;
+  /** Applies a reported outcome (with its duration and a retry-after, when known). */
+  report(
+    record: ConnectionRecord,
+    outcome: Outcome,
+    now: number,
+    reason: unknown,
+    details?: OutcomeDetails,
+  ): void;
   /** Applies a manual action; `expiry` (ms) only for `'open'`. */
   act(
     record: ConnectionRecord,

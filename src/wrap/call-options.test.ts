@@ -26,11 +26,19 @@ describe('run options are parsed once per options object', () => {
             ? new AbortController().signal
             : key === 'scope' || key === 'expiryStrategy'
               ? 'progressive'
-              : key === 'metadata'
-                ? {}
-                : ['classify', 'isFailure', 'fallback'].includes(key)
-                  ? () => 'success'
-                  : 5;
+              : key === 'tripPolicy'
+                ? 'rate'
+                : key === 'mode'
+                  ? 'shadow'
+                  : key === 'window'
+                    ? { calls: 5 }
+                    : key === 'failureRateThreshold' || key === 'slowCallRateThreshold'
+                      ? 0.5
+                      : key === 'metadata'
+                        ? {}
+                        : ['classify', 'isFailure', 'fallback'].includes(key)
+                          ? () => 'success'
+                          : 5;
       expect(callOptionsOf(opts, 'run options'), key).not.toBe(first);
     }
   });

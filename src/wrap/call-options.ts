@@ -191,7 +191,16 @@ function unchanged(o: Record<string, unknown>, parsed: ParsedCall): boolean {
       o.maxExpiry === s.maxExpiry &&
       o.backoffFactor === s.backoffFactor &&
       o.halfOpenProbes === s.halfOpenProbes &&
-      o.probeTimeout === s.probeTimeout
+      o.probeTimeout === s.probeTimeout &&
+      o.tripPolicy === s.tripPolicy &&
+      o.failureRateThreshold === s.failureRateThreshold &&
+      o.slowCallMs === s.slowCallMs &&
+      o.slowCallRateThreshold === s.slowCallRateThreshold &&
+      o.window === s.window &&
+      o.minimumCalls === s.minimumCalls &&
+      o.successThreshold === s.successThreshold &&
+      o.rampUpMs === s.rampUpMs &&
+      o.mode === s.mode
     );
   } catch {
     return false; // a getter that throws now: parse again, which reports it as a BramaError
@@ -216,6 +225,15 @@ export const WATCHED_KEYS: readonly string[] = Object.freeze([
   'backoffFactor',
   'halfOpenProbes',
   'probeTimeout',
+  'tripPolicy',
+  'failureRateThreshold',
+  'slowCallMs',
+  'slowCallRateThreshold',
+  'window',
+  'minimumCalls',
+  'successThreshold',
+  'rampUpMs',
+  'mode',
 ]);
 
 /** Validates the options of `run`/`wrap`/the decorator. */

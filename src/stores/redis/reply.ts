@@ -6,7 +6,13 @@
 import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
 import { pickCircuitOptions, type CircuitOptions } from '../../core/settings.js';
-import { CIRCUIT_STATES, NO_TRIALS, type Circuit, type CircuitState } from '../../core/state.js';
+import {
+  circuit as makeCircuit,
+  CIRCUIT_STATES,
+  NO_TRIALS,
+  type Circuit,
+  type CircuitState,
+} from '../../core/state.js';
 
 /** A connection as Redis holds it: the circuit plus the counters of a `ConnectionRecord`. */
 export interface RemoteConnection {
@@ -161,16 +167,16 @@ function memo<T>(cache: Map<string, T>, key: string | null, decode: () => T): T 
 
 /** Decodes the connection fields that start at index `at` of a reply row. */
 function connection(r: readonly (string | null)[], at: number): RemoteConnection {
-  const circuit: Circuit = {
-    state: state(r, at),
-    failureCount: count(r, at + 1),
-    openedAt: numberOrNull(r, at + 2),
-    openUntil: numberOrNull(r, at + 3),
-    openings: count(r, at + 4),
-    trials: NO_TRIALS,
-    changedAt: number(r, at + 5),
-    generation: count(r, at + 6),
-  };
+  const circuit: Circuit = makeCircuit(
+    state(r, at),
+    count(r, at + 1),
+    numberOrNull(r, at + 2),
+    numberOrNull(r, at + 3),
+    count(r, at + 4),
+    NO_TRIALS,
+    number(r, at + 5),
+    count(r, at + 6),
+  );
   return {
     circuit,
     version: count(r, at + 7),

@@ -1,0 +1,139 @@
+/**
+ * The recent outcomes of one connection, for the `'rate'` trip policy: how many there are, how
+ * many failed, how many were slow. Bounded memory whatever the traffic, constant time per
+ * outcome: a ring of the last N outcomes (`{ calls: N }`, one byte each), or ten time buckets
+ * (`{ ms: T }`, each T/10 wide: an outcome leaves between 0.9 T and T after it was recorded).
+ * Time comes in as an argument; nothing here reads a clock.
+ */
+import type { OutcomeWindowSpec } from './settings.js';
+
+/** Counts of the outcomes in a window. */
+export interface WindowCounts {
+  readonly calls: number;
+  readonly failures: number;
+  readonly slow: number;
+}
+
+/** A window of recent outcomes. */
+export interface OutcomeWindow extends WindowCounts {
+  /** The window's shape, to tell when a connection's settings changed it. */
+  readonly spec: OutcomeWindowSpec;
+  /** Records one outcome at `now`. */
+  add(failed: boolean, slow: boolean, now: number): void;
+  /** Forgets what has left a time window by `now` (a count window keeps everything). */
+  advance(now: number): void;
+  /** Empties the window (the circuit closed). */
+  clear(): void;
+}
+
+const FAILED = 1;
+const SLOW = 2;
+
+/** The last `size` outcomes. */
+class CountWindow implements OutcomeWindow {
+  calls = 0;
+  failures = 0;
+  slow = 0;
+  private readonly ring: Uint8Array;
+  private next = 0;
+
+  constructor(readonly spec: { readonly calls: number }) {
+    this.ring = new Uint8Array(spec.calls);
+  }
+
+  add(failed: boolean, slow: boolean): void {
+    const ring = this.ring;
+    if (this.calls === ring.length) {
+      const old = ring[this.next]!;
+      if (old & FAILED) this.failures--;
+      if (old & SLOW) this.slow--;
+    } else {
+      this.calls++;
+    }
+    ring[this.next] = (failed ? FAILED : 0) | (slow ? SLOW : 0);
+    if (failed) this.failures++;
+    if (slow) this.slow++;
+    this.next = this.next + 1 === ring.length ? 0 : this.next + 1;
+  }
+
+  advance(): void {
+    // Outcomes leave a count window only when newer ones push them out.
+  }
+
+  clear(): void {
+    this.calls = this.failures = this.slow = 0;
+    this.next = 0;
+  }
+}
+
+/** Buckets of a time window. */
+const BUCKETS = 10;
+
+/** The outcomes of the last `ms` milliseconds, in ten buckets. */
+class TimeWindow implements OutcomeWindow {
+  calls = 0;
+  failures = 0;
+  slow = 0;
+  private readonly width: number;
+  /** Per bucket: its index (time / width; -1: empty) and counts. */
+  private readonly index = new Float64Array(BUCKETS).fill(-1);
+  private readonly bucketCalls = new Uint32Array(BUCKETS);
+  private readonly bucketFailures = new Uint32Array(BUCKETS);
+  private readonly bucketSlow = new Uint32Array(BUCKETS);
+
+  constructor(readonly spec: { readonly ms: number }) {
+    this.width = spec.ms / BUCKETS;
+  }
+
+  add(failed: boolean, slow: boolean, now: number): void {
+    this.advance(now);
+    const bucket = Math.floor(now / this.width);
+    const i = ((bucket % BUCKETS) + BUCKETS) % BUCKETS;
+    if (this.index[i] !== bucket) {
+      this.drop(i);
+      this.index[i] = bucket;
+    }
+    this.bucketCalls[i]!++;
+    this.calls++;
+    if (failed) {
+      this.bucketFailures[i]!++;
+      this.failures++;
+    }
+    if (slow) {
+      this.bucketSlow[i]!++;
+      this.slow++;
+    }
+  }
+
+  advance(now: number): void {
+    const oldest = Math.floor(now / this.width) - (BUCKETS - 1);
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.index[i]! >= 0 && this.index[i]! < oldest) this.drop(i);
+    }
+  }
+
+  clear(): void {
+    for (let i = 0; i < BUCKETS; i++) this.drop(i);
+  }
+
+  private drop(i: number): void {
+    this.calls -= this.bucketCalls[i]!;
+    this.failures -= this.bucketFailures[i]!;
+    this.slow -= this.bucketSlow[i]!;
+    this.bucketCalls[i] = this.bucketFailures[i] = this.bucketSlow[i] = 0;
+    this.index[i] = -1;
+  }
+}
+
+/** A new, empty window of the given shape. */
+export function createWindow(spec: OutcomeWindowSpec): OutcomeWindow {
+  return 'calls' in spec ? new CountWindow(spec) : new TimeWindow(spec);
+}
+
+/** Whether a window has the given shape. */
+export function hasShape(window: OutcomeWindow, spec: OutcomeWindowSpec): boolean {
+  const own = window.spec;
+  return 'calls' in spec
+    ? 'calls' in own && own.calls === spec.calls
+    : 'ms' in own && own.ms === spec.ms;
+}
