@@ -8,20 +8,25 @@ import { RegistryGate } from './call-gate.js';
 import type { BramaEventType, EventFilter, EventHandler, Subscription } from './events/types.js';
 import { INTERNALS, type BramaInternals } from './internals.js';
 import {
+  ACTION_KEYS,
   CONNECTION_KEYS,
   FAILURE_KEYS,
   NO_METADATA,
   OPEN_KEYS,
+  readDetails,
   readMetadata,
   readReason,
   SCOPE_KEYS,
+  SUCCESS_KEYS,
   type ActionOptions,
   type ConnectionOptions,
   type FailureOptions,
   type ListFilter,
   type OpenOptions,
   type ScopeOptions,
+  type SuccessOptions,
 } from './method-options.js';
+import { NO_DETAILS } from './stores/store.js';
 import {
   DEFAULT_REGISTRY_SETTINGS,
   parseOptions,
@@ -110,24 +115,32 @@ export class Brama {
     if (record === undefined) return false;
     const store = this.r.store;
     if (store.wouldAdmit !== undefined) return store.wouldAdmit(record);
-    const state = record.circuit.state;
-    if (state === 'closed' || state === 'unknown') return true;
+    const c = record.circuit;
+    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown') return true;
     const now = this.r.clock.now();
     this.r.store.settle(record, now);
-    return admit(record.circuit, this.r.settingsOf(record), now) !== null;
+    const settings = this.r.settingsOf(record);
+    return (
+      settings.mode === 'shadow' || admit(record.circuit, settings, now, this.r.random) !== null
+    );
   }
 
-  /** Reports a successful call. */
-  success(identifier: string, opts?: ScopeOptions): void {
-    const record = this.r.get(identifier, opts, SCOPE_KEYS, 'success options');
-    this.r.store.report(record, 'success', this.gate.successTime(record), null);
+  /** Reports a successful call, optionally with how long it took (`durationMs`). */
+  success(identifier: string, opts?: SuccessOptions): void {
+    const record = this.r.get(identifier, opts, SUCCESS_KEYS, 'success options');
+    const details = opts === undefined ? NO_DETAILS : readDetails(opts);
+    this.r.store.report(record, 'success', this.gate.successTime(record), null, details);
   }
 
-  /** Reports a failed call, optionally with its reason. */
+  /**
+   * Reports a failed call, optionally with its reason, how long it took (`durationMs`) and a
+   * pause the dependency asked for (`retryAfterMs`: opens the circuit for exactly that long).
+   */
   failure(identifier: string, opts?: FailureOptions): void {
     const record = this.r.get(identifier, opts, FAILURE_KEYS, 'failure options');
     const reason = readReason(opts?.reason);
-    this.r.store.report(record, 'failure', this.r.clock.now(), reason);
+    const details = opts === undefined ? NO_DETAILS : readDetails(opts);
+    this.r.store.report(record, 'failure', this.r.clock.now(), reason, details);
   }
 
   /** A snapshot of one connection; throws `BRAMA_NOT_FOUND`. Never consumes a half-open trial. */
@@ -165,13 +178,13 @@ export class Brama {
 
   /** Closes the circuit and zeroes the consecutive failure count. */
   closeCircuit(identifier: string, opts?: ActionOptions): void {
-    const record = this.r.get(identifier, opts, FAILURE_KEYS, 'closeCircuit options');
+    const record = this.r.get(identifier, opts, ACTION_KEYS, 'closeCircuit options');
     this.r.store.act(record, 'close', this.r.clock.now(), readReason(opts?.reason), null);
   }
 
   /** Back to `'closed'` with consecutive count and progressive backoff reset (totals kept). */
   resetCircuit(identifier: string, opts?: ActionOptions): void {
-    const record = this.r.get(identifier, opts, FAILURE_KEYS, 'resetCircuit options');
+    const record = this.r.get(identifier, opts, ACTION_KEYS, 'resetCircuit options');
     this.r.store.act(record, 'reset', this.r.clock.now(), readReason(opts?.reason), null);
   }
 
@@ -296,4 +309,5 @@ export type {
   ListFilter,
   OpenOptions,
   ScopeOptions,
+  SuccessOptions,
 };

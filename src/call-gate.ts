@@ -6,7 +6,8 @@ import { refusal } from './core/refusal.js';
 import { retryAfter } from './core/transitions.js';
 import { closedError, type ConnectionOptions } from './method-options.js';
 import type { Registry } from './registry.js';
-import type { Outcome } from './stores/store.js';
+import type { CircuitSettings } from './core/settings.js';
+import { NO_DETAILS, type Outcome } from './stores/store.js';
 import type { CallGate, RunSite } from './wrap/gate.js';
 
 /**
@@ -56,16 +57,38 @@ export class RegistryGate implements CallGate {
 
   admitsClosed(record: ConnectionRecord): boolean {
     const registry = this.registry;
-    return registry.closing === null && !record.removed && registry.store.admit(record);
+    return (
+      registry.closing === null &&
+      !record.removed &&
+      registry.store.admit(record) &&
+      // A timed call takes the general path, which reads the clock before and after it.
+      !timed(registry.settingsOf(record))
+    );
   }
 
-  leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void {
+  startTime(record: ConnectionRecord): number {
+    return timed(this.registry.settingsOf(record)) ? this.clock.now() : NaN;
+  }
+
+  leave(
+    record: ConnectionRecord,
+    outcome: Outcome,
+    reason: unknown,
+    trial: boolean,
+    started = NaN,
+    retryAfterMs: number | null = null,
+  ): void {
     const registry = this.registry;
     if (registry.closing !== null || record.removed) return; // removed: unregistered meanwhile
     if (outcome === 'ignore' && !trial) return;
-    const now = outcome === 'success' ? this.successTime(record) : this.clock.now();
+    const timedCall = !Number.isNaN(started);
+    const now = outcome === 'success' && !timedCall ? this.successTime(record) : this.clock.now();
+    const details =
+      timedCall || retryAfterMs !== null
+        ? { durationMs: timedCall ? Math.max(0, now - started) : undefined, retryAfterMs }
+        : NO_DETAILS;
     try {
-      registry.store.report(record, outcome, now, reason);
+      registry.store.report(record, outcome, now, reason, details);
     } catch {
       // A store failure must not turn the caller's result into an error.
     }
@@ -82,4 +105,9 @@ export class RegistryGate implements CallGate {
       ? this.clock.recent()
       : this.clock.now();
   }
+}
+
+/** Whether calls under `s` are timed: their duration decides whether they were slow. */
+function timed(s: CircuitSettings): boolean {
+  return s.slowCallMs !== null && s.tripPolicy === 'rate';
 }

@@ -70,6 +70,8 @@ export function emitChange(
     else send('success', { status });
   }
   if (!emitState && !emitSpecific) return;
+  // An opening caused by outcomes says which rule of the trip policy decided it.
+  const trip = to === 'open' && (kind === 'success' || kind === 'failure') ? record.trip : null;
   const data = Object.freeze({
     status,
     from,
@@ -77,6 +79,7 @@ export function emitChange(
     reason: reason ?? null,
     cause: CAUSES[kind],
     origin,
+    trip,
   });
   if (emitState) send('state_change', data);
   if (emitSpecific) send(specific, data);

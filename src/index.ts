@@ -7,14 +7,25 @@ export {
   type ListFilter,
   type OpenOptions,
   type ScopeOptions,
+  type SuccessOptions,
 } from './brama.js';
+export { parseRetryAfter } from './retry-after.js';
 export type { BramaOptions, GlobalConfigureOptions } from './options.js';
 export { BramaError, type BramaErrorCode } from './core/errors.js';
 export { isBramaError, type BramaErrorOf } from './core/is-brama-error.js';
 export { CircuitOpenError } from './core/circuit-open-error.js';
 export { systemClock, type Clock } from './core/clock.js';
 export type { CircuitState, Circuit } from './core/state.js';
-export type { CircuitOptions, CircuitSettings, ExpiryStrategy } from './core/settings.js';
+export type {
+  CircuitMode,
+  CircuitOptions,
+  CircuitSettings,
+  ExpiryStrategy,
+  OutcomeWindowSpec,
+  TripPolicy,
+} from './core/settings.js';
+export type { TripRule } from './core/rate-policy.js';
+export type { OutcomeWindow, WindowCounts } from './core/window.js';
 export type { ConnectionStatus } from './core/status.js';
 export type { ConnectionRecord, Metadata } from './core/record.js';
 export {
@@ -38,6 +49,7 @@ export type {
   ConnectionStore,
   ManualAction,
   Outcome,
+  OutcomeDetails,
   RemovalCause,
   StoreHost,
 } from './stores/store.js';

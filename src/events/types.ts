@@ -1,5 +1,6 @@
 import type { BramaError } from '../core/errors.js';
 import type { CircuitState } from '../core/state.js';
+import type { TripRule } from '../core/rate-policy.js';
 import type { ConnectionStatus } from '../core/status.js';
 
 /** Where a change was decided: in this process, or in another process of the fleet (fleet mode). */
@@ -21,6 +22,12 @@ export interface TransitionData {
   readonly reason: unknown;
   readonly cause: TransitionCause;
   readonly origin: ChangeOrigin;
+  /**
+   * For an opening caused by an outcome: the rule that decided it (`consecutive_failures`,
+   * `failure_rate` or `slow_call_rate` with the rate and threshold, or `retry_after`); `null`
+   * for every other transition.
+   */
+  readonly trip: TripRule | null;
 }
 
 /** Data of `store_degraded`. */

@@ -8,7 +8,18 @@ import type { ConnectionOptions } from '../method-options.js';
  * How a fulfilled call counts: `'success'`, `'failure'`, a failure with a reason, or `'ignore'`
  * (counted neither way; a half-open trial slot is freed).
  */
-export type Classification = 'success' | 'failure' | { failure: unknown } | 'ignore';
+export type Classification =
+  | 'success'
+  | 'failure'
+  | {
+      failure: unknown;
+      /**
+       * The result asks for a pause (e.g. HTTP 429 with `Retry-After`, see `parseRetryAfter`):
+       * the failure opens the circuit at once for exactly this many ms. `null`: none.
+       */
+      retryAfterMs?: number | null | undefined;
+    }
+  | 'ignore';
 
 /** When `fallback` replaces the call's outcome. */
 export type FallbackOn = 'refusal' | 'failure' | 'both';

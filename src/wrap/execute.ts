@@ -1,6 +1,6 @@
 import { CircuitOpenError } from '../core/circuit-open-error.js';
 import { scheduleOn, type CancelTimer } from '../core/clock.js';
-import { BramaError } from '../core/errors.js';
+import { BramaError, describe } from '../core/errors.js';
 import type { ConnectionRecord } from '../core/record.js';
 import type { Outcome } from '../stores/store.js';
 import type { ParsedCall } from './call-options.js';
@@ -182,22 +182,23 @@ export function execute<T>(
   if (entered instanceof CircuitOpenError) return refuse(entered, call, args ?? NO_ARGS);
   const record = entered;
   const trial = record.circuit.state === 'half_open';
+  const started = gate.startTime(record);
   if (callerSignal !== null || call.timeout !== null) {
-    return guarded(gate, identifier, record, call, trial, fn, thisArg, args);
+    return guarded(gate, identifier, record, call, trial, fn, thisArg, args, started);
   }
   let result: T | PromiseLike<T>;
   try {
     result = invoke(fn, thisArg, args, NEVER);
   } catch (error) {
-    return rejectedNow(gate, record, call, trial, args, error);
+    return rejectedNow(gate, record, call, trial, args, error, started);
   }
   if (!(result instanceof Promise)) {
-    if (!isThenable(result)) return fulfilledNow(gate, record, call, trial, result);
+    if (!isThenable(result)) return fulfilledNow(gate, record, call, trial, result, started);
     result = Promise.resolve(result); // any other thenable, adopted by a native promise
   }
   const pending = result as Promise<T>;
   // Settled in one `then`: no async frame, one promise and one microtask fewer than `await`.
-  if (site !== null && !trial && call.onFailure === null) {
+  if (site !== null && !trial && call.onFailure === null && Number.isNaN(started)) {
     // The site's callbacks need nothing of this call but its record (no trial to free, no
     // arguments for a fallback).
     if (site.record !== record) {
@@ -211,8 +212,8 @@ export function execute<T>(
     );
   }
   return pending.then(
-    (value) => fulfilled(gate, record, call, trial, value),
-    (error: unknown) => rejected<T>(gate, record, call, trial, args, error),
+    (value) => fulfilled(gate, record, call, trial, value, started),
+    (error: unknown) => rejected<T>(gate, record, call, trial, args, error, started),
   );
 }
 
@@ -237,6 +238,7 @@ function guarded<T>(
   fn: (...args: never[]) => T | PromiseLike<T>,
   thisArg: unknown,
   args: readonly unknown[] | null,
+  started: number,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const callerSignal = call.signal;
@@ -276,7 +278,7 @@ function guarded<T>(
           );
           controller?.abort(error);
           // A timeout always counts (`isFailure` judges the function's own errors).
-          gate.leave(record, 'failure', error, trial);
+          gate.leave(record, 'failure', error, trial, started);
           const fallback = call.onFailure;
           if (fallback === null) reject(error);
           else resolve(fallBack<T>(fallback, error, args ?? NO_ARGS));
@@ -288,20 +290,20 @@ function guarded<T>(
     try {
       result = invoke(fn, thisArg, args, signal);
     } catch (error) {
-      if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error));
+      if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error, started));
       return;
     }
     toPromise(result).then(
       (value) => {
         if (!finish()) return;
         try {
-          resolve(fulfilled(gate, record, call, trial, value));
+          resolve(fulfilled(gate, record, call, trial, value, started));
         } catch (error) {
           reject(error);
         }
       },
       (error: unknown) => {
-        if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error));
+        if (finish()) resolve(rejectedNow(gate, record, call, trial, args, error, started));
       },
     );
   });
@@ -331,7 +333,7 @@ function fallBack<T>(
 
 /**
  * Classifies and reports a fulfilled call and returns its value; throws when the classifier
- * throws or answers nonsense (then nothing is counted).
+ * throws or answers nonsense (then nothing is counted). `started`: see `CallGate.startTime`.
  */
 function fulfilled<T>(
   gate: CallGate,
@@ -339,9 +341,10 @@ function fulfilled<T>(
   call: ParsedCall,
   trial: boolean,
   value: T,
+  started = NaN,
 ): T {
   if (call.classify === null) {
-    gate.leave(record, 'success', null, trial);
+    gate.leave(record, 'success', null, trial, started);
     return value;
   }
   let verdict: unknown;
@@ -351,15 +354,15 @@ function fulfilled<T>(
     gate.leave(record, 'ignore', null, trial);
     throw error;
   }
-  const [outcome, reason] = readVerdict(verdict);
-  if (outcome === null) {
+  const read = readVerdict(verdict);
+  if (read === null) {
     gate.leave(record, 'ignore', null, trial);
     throw new BramaError(
       'BRAMA_INVALID_OPTION',
-      `Invalid option "classify": expected it to return 'success', 'failure', { failure: reason } or 'ignore', received ${String(verdict)}`,
+      `Invalid option "classify": expected it to return 'success', 'failure', { failure: reason, retryAfterMs? } (retryAfterMs: null or a finite number of ms >= 0) or 'ignore', received ${describe(verdict)}`,
     );
   }
-  gate.leave(record, outcome, reason, trial);
+  gate.leave(record, read.outcome, read.reason, trial, started, read.retryAfterMs);
   return value;
 }
 
@@ -369,9 +372,10 @@ function fulfilledNow<T>(
   call: ParsedCall,
   trial: boolean,
   value: T,
+  started = NaN,
 ): Promise<T> {
   try {
-    return Promise.resolve(fulfilled(gate, record, call, trial, value));
+    return Promise.resolve(fulfilled(gate, record, call, trial, value, started));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -402,6 +406,7 @@ function rejected<T>(
   trial: boolean,
   args: readonly unknown[] | null,
   error: unknown,
+  started = NaN,
 ): PromiseLike<T> {
   let counts = true;
   if (call.isFailure !== null) {
@@ -411,7 +416,7 @@ function rejected<T>(
       counts = true; // a broken predicate must not hide the dependency's failure
     }
   }
-  gate.leave(record, counts ? 'failure' : 'ignore', error, trial);
+  gate.leave(record, counts ? 'failure' : 'ignore', error, trial, started);
   const fallback = counts ? call.onFailure : null;
   if (fallback === null) return new Rethrow(error) as unknown as PromiseLike<never>;
   return fallBack(fallback, error, args ?? NO_ARGS);
@@ -424,17 +429,36 @@ function rejectedNow<T>(
   trial: boolean,
   args: readonly unknown[] | null,
   error: unknown,
+  started = NaN,
 ): Promise<T> {
-  return Promise.resolve(rejected<T>(gate, record, call, trial, args, error));
+  return Promise.resolve(rejected<T>(gate, record, call, trial, args, error, started));
 }
 
-function readVerdict(verdict: unknown): [Outcome, unknown] | [null, null] {
-  if (verdict === 'success' || verdict === 'failure' || verdict === 'ignore')
-    return [verdict, null];
-  if (typeof verdict === 'object' && verdict !== null && 'failure' in verdict) {
-    return ['failure', verdict.failure];
-  }
-  return [null, null];
+interface Verdict {
+  readonly outcome: Outcome;
+  readonly reason: unknown;
+  readonly retryAfterMs: number | null;
+}
+
+const VERDICTS: Record<string, Verdict> = {
+  success: { outcome: 'success', reason: null, retryAfterMs: null },
+  failure: { outcome: 'failure', reason: null, retryAfterMs: null },
+  ignore: { outcome: 'ignore', reason: null, retryAfterMs: null },
+};
+
+/** What a classifier said; `null` when it said nothing this version understands. */
+function readVerdict(verdict: unknown): Verdict | null {
+  if (typeof verdict === 'string') return VERDICTS[verdict] ?? null;
+  if (typeof verdict !== 'object' || verdict === null || !('failure' in verdict)) return null;
+  const { failure: reason, retryAfterMs } = verdict as {
+    failure: unknown;
+    retryAfterMs?: unknown;
+  };
+  if (retryAfterMs === undefined || retryAfterMs === null)
+    return { outcome: 'failure', reason, retryAfterMs: null };
+  if (typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || retryAfterMs < 0)
+    return null;
+  return { outcome: 'failure', reason, retryAfterMs };
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

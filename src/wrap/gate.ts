@@ -37,8 +37,22 @@ export interface CallGate {
    */
   admitsClosed(record: ConnectionRecord): boolean;
   /**
-   * Reports how an admitted call ended. `trial`: it was admitted as a half-open trial. Never
-   * throws; does nothing when the connection was unregistered meanwhile or the registry closed.
+   * When a call on `record` starts, if its duration matters (a slow-call threshold under the
+   * `'rate'` policy); `NaN` otherwise, so that most calls read no clock.
    */
-  leave(record: ConnectionRecord, outcome: Outcome, reason: unknown, trial: boolean): void;
+  startTime(record: ConnectionRecord): number;
+  /**
+   * Reports how an admitted call ended. `trial`: it was admitted as a half-open trial; `started`:
+   * its {@link startTime}; `retryAfterMs`: a pause the result asked for (result-driven opening).
+   * Never throws; does nothing when the connection was unregistered meanwhile or the registry
+   * closed.
+   */
+  leave(
+    record: ConnectionRecord,
+    outcome: Outcome,
+    reason: unknown,
+    trial: boolean,
+    started?: number,
+    retryAfterMs?: number | null,
+  ): void;
 }
