@@ -3,7 +3,6 @@ import { systemClock } from './core/clock.js';
 import { invalidArgument } from './core/errors.js';
 import { checkCircuitOption, NO_OPTIONS, pickCircuitOptions } from './core/settings.js';
 import type { ConnectionStatus } from './core/status.js';
-import { admit } from './core/transitions.js';
 import { RegistryGate } from './call-gate.js';
 import type { BramaEventType, EventFilter, EventHandler, Subscription } from './events/types.js';
 import { INTERNALS, type BramaInternals } from './internals.js';
@@ -112,17 +111,7 @@ export class Brama {
    */
   wouldAdmit(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.r.find(identifier, opts, SCOPE_KEYS, 'wouldAdmit options');
-    if (record === undefined) return false;
-    const store = this.r.store;
-    if (store.wouldAdmit !== undefined) return store.wouldAdmit(record);
-    const c = record.circuit;
-    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown') return true;
-    const now = this.r.clock.now();
-    this.r.store.settle(record, now);
-    const settings = this.r.settingsOf(record);
-    return (
-      settings.mode === 'shadow' || admit(record.circuit, settings, now, this.r.random) !== null
-    );
+    return record !== undefined && this.r.wouldAdmit(record);
   }
 
   /** Reports a successful call, optionally with how long it took (`durationMs`). */
@@ -155,16 +144,7 @@ export class Brama {
   list(filter?: ListFilter): ConnectionStatus[] {
     this.r.ensureOpen();
     const o = readOptions(filter, 'list filter', SCOPE_KEYS);
-    const all = o.scope === undefined;
-    const scope = all ? null : normalizeScope(o.scope);
-    const now = this.r.clock.now();
-    const out: ConnectionStatus[] = [];
-    for (const record of [...this.r.store.records()]) {
-      if (!all && record.scope !== scope) continue;
-      this.r.store.settle(record, now);
-      out.push(this.r.snapshot(record, now));
-    }
-    return out;
+    return this.r.list(o.scope === undefined ? undefined : normalizeScope(o.scope));
   }
 
   /** Opens the circuit now; `expiry` (ms) applies to this opening only. */

@@ -17,6 +17,7 @@ import {
 } from './core/settings.js';
 import type { CircuitState } from './core/state.js';
 import { toStatus, type ConnectionStatus } from './core/status.js';
+import { admit } from './core/transitions.js';
 import { EventSender } from './event-sender.js';
 import { EventBus } from './events/event-bus.js';
 import type { ChangeOrigin } from './events/types.js';
@@ -87,6 +88,30 @@ export class Registry implements StoreHost {
   configure(patch: CircuitOptions): void {
     this.globalOptions = mergeCircuitOptions(this.globalOptions, patch);
     this.configVersion++;
+  }
+
+  /** Snapshots of every connection (`scope` undefined) or of one scope's (`null`: none). */
+  list(scope: string | null | undefined): ConnectionStatus[] {
+    const now = this.clock.now();
+    const out: ConnectionStatus[] = [];
+    for (const record of [...this.store.records()]) {
+      if (scope !== undefined && record.scope !== scope) continue;
+      this.store.settle(record, now);
+      out.push(this.snapshot(record, now));
+    }
+    return out;
+  }
+
+  /** See `Brama.wouldAdmit`: the store's answer, or the core's rules without taking a slot. */
+  wouldAdmit(record: ConnectionRecord): boolean {
+    const store = this.store;
+    if (store.wouldAdmit !== undefined) return store.wouldAdmit(record);
+    const c = record.circuit;
+    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown') return true;
+    const now = this.clock.now();
+    store.settle(record, now);
+    const settings = this.settingsOf(record);
+    return settings.mode === 'shadow' || admit(record.circuit, settings, now, this.random) !== null;
   }
 
   /** Adds a new connection; throws `BRAMA_ALREADY_REGISTERED` if it exists. */
