@@ -1,20 +1,25 @@
 /**
- * What bench/scenarios/fleet.ts and its child processes (bench/fleet-child.ts) share: the IPC
- * messages, the child configuration and the trip setup. No side effects: both sides import it.
+ * What bench/scenarios/fleet*.ts and their child processes (bench/fleet-child.ts) share: the IPC
+ * messages, the child configuration and the connection setups. No side effects: both sides
+ * import it.
  */
 import { ONE_HOUR } from './peers.js';
 
-export type FleetRole = 'available' | 'reports' | 'observer';
+export type FleetRole = 'available' | 'member' | 'inflight' | 'observer' | 'caller';
 
 export interface FleetChildConfig {
   readonly role: FleetRole;
   readonly url: string;
-  /** Key prefix of this child's connections (each measurement has its own). */
+  /** Key prefix of this child's connections (processes that share circuits share it). */
   readonly prefix: string;
-  /** `available`: which store the Brama instance uses. */
+  /** `available`, `inflight`: which store the Brama instance uses. */
   readonly store?: 'memory' | 'redis';
-  /** `reports`: reports issued per tick before awaiting their replies. */
+  /** `member`: how many connections it reports on (`c0`, `c1`, ...). */
+  readonly connections?: number;
+  /** `member`: reports issued per tick before awaiting them. */
   readonly perTick?: number;
+  /** `inflight`, `caller`: calls kept in flight. */
+  readonly workers?: number;
 }
 
 export interface FleetRequest {
@@ -39,23 +44,66 @@ export interface ObservedEvent {
   readonly available: boolean;
 }
 
-/** One timed batch of the `reports` role. */
-export interface ReportBatch {
+/** One timed window of a `member` (reports as fast as it can for a while). */
+export interface ReportWindow {
+  /** Reports issued and awaited (each tick's replies are in before the next tick). */
+  readonly reports: number;
   readonly ns: number;
-  /** CPU time (user + system) of this process per operation, in µs: every thread. */
-  readonly nodeCpuUs: number;
-  /**
-   * CPU time of this process's main thread (the event loop) per operation, in µs, from
-   * /proc/thread-self/stat (10 ms ticks); `NaN` where that file does not exist.
-   */
+  /** CPU time of this process's main thread (the event loop), µs per report; NaN if unknown. */
   readonly mainCpuUs: number;
-  /** CPU time of the Redis server's main thread per operation, in µs (all clients). */
-  readonly redisCpuUs: number;
+}
+
+/** What one `caller` saw while its dependency went down (times: {@link clockMs}). */
+export interface OutageLog {
+  /** When each call reached the dependency. */
+  readonly starts: readonly number[];
+  /** When each of those calls was answered (same order), `Infinity` if still unanswered. */
+  readonly ends: readonly number[];
+  /** When this process first saw the circuit open at or after the dependency went down. */
+  readonly openedAt: number | null;
+  /** Calls refused (open circuit) and calls that failed, counted by the wrapper. */
+  readonly refused: number;
+  readonly failed: number;
 }
 
 /** The connection the propagation measurement trips: one failure opens it for an hour. */
 export const TRIP_ID = 'trip';
 export const TRIP_OPTIONS = { maxAttempts: 1, expiry: ONE_HOUR } as const;
+
+/**
+ * The dependency that goes down: the default `maxAttempts`, a short fixed open period, one trial
+ * per half-open period, so a window of a few hundred ms holds several open periods.
+ */
+export const OUTAGE_OPTIONS = {
+  maxAttempts: 5,
+  expiry: 100,
+  expiryStrategy: 'fixed',
+  halfOpenProbes: 1,
+} as const;
+
+/** A member's report loop: one pass over the connections in this many is all failures. */
+export const FAILURE_PASS_EVERY = 4;
+
+/** The members' `commandTimeout` (the store's default is 1,000 ms; see fleet-roles/member.ts). */
+export const MEMBER_COMMAND_TIMEOUT_MS = 5_000;
+
+/** Identifiers of a member's connections. */
+export function connectionIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `c${i}`);
+}
+
+/**
+ * The state hash of connection `id` (no scope) under `prefix`, as src/stores/redis/keys.ts
+ * builds it (`{scope|identifier}` tag; the identifiers used here need no escaping).
+ */
+export function stateKey(prefix: string, id: string): string {
+  return `${prefix}:{|${id}}:state`;
+}
+
+/** The key a baseline increments for connection `id` (one per connection, like brama's). */
+export function counterKey(prefix: string, id: string): string {
+  return `${prefix}:n:{${id}}`;
+}
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable between processes of one host. */
 export function clockMs(): number {

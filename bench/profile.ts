@@ -8,53 +8,26 @@
  * profile is then summed per function (self and total time) and per library, and brama's
  * functions are named with their src/ line through dist/'s source maps.
  *
- * The fleet loops (`fleet-*`) need the Redis at REDIS_URL (default redis://127.0.0.1:6379);
- * for them the Redis side is shown too: INFO commandstats over the loop (every client of that
- * Redis), where the commands a Lua script runs are counted both on their own and inside the
- * script's EVALSHA time.
+ * The fleet loops (`fleet-*`, bench/profile-fleet.ts) run against a redis-server started for the
+ * profile (bench/redis-server.ts; skipped when there is none); for them the Redis side is shown
+ * too: its CPU per operation and INFO commandstats over the loop, where the commands a Lua
+ * script runs are counted both on their own and inside the script's EVALSHA time.
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Brama } from 'brama';
-import { createRedisStore, type RedisStore } from 'brama/redis';
-import { Redis } from 'ioredis';
 import { fail, slow, value } from './functions.js';
 import { NEVER_TRIPS, ONE_HOUR } from './peers.js';
-import { cleanUp, probe } from './scenarios/fleet.js';
+import { closers, FLEET_LOOPS, redisDelta, redisStats, type Batch } from './profile-fleet.js';
+import { startRedis, type BenchRedis } from './redis-server.js';
 import { originalPosition } from './source-map.js';
 
-type Batch = () => Promise<number> | number;
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Run in the child after its loop: closes what the fleet loops opened. */
-const closers: (() => Promise<unknown>)[] = [];
-
-/** A Brama on a Redis store with its own key prefix, closed and cleaned up after the loop. */
-async function fleetBrama(client?: Redis): Promise<{ brama: Brama; store: RedisStore }> {
-  const prefix = `brama-bench-profile-${randomUUID()}`;
-  const store = createRedisStore(
-    client === undefined ? { url: REDIS_URL, prefix } : { client, prefix },
-  );
-  const brama = new Brama({ store });
-  await store.ready();
-  if (store.degraded) throw new Error(`Redis at ${REDIS_URL} is not usable`);
-  closers.push(async () => {
-    await brama.close();
-    client?.disconnect();
-    await cleanUp(REDIS_URL, prefix);
-  });
-  return { brama, store };
-}
-
-/** Reports per tick in the fleet loops, as in scenario 6. */
-const PER_TICK = 1_000;
-
 /** Each loop returns one batch of work; the child repeats it until its time is up. */
-const LOOPS: Record<string, () => Batch | Promise<Batch>> = {
+const LOOPS: Record<string, (redisUrl: string) => Batch | Promise<Batch>> = {
+  ...FLEET_LOOPS,
   raw: () => async () => {
     let s = 0;
     for (let i = 0; i < 10_000; i++) s += await value();
@@ -164,51 +137,6 @@ const LOOPS: Record<string, () => Batch | Promise<Batch>> = {
       return s;
     };
   },
-  'fleet-available': async () => {
-    const { brama, store } = await fleetBrama();
-    brama.register('a');
-    brama.success('a');
-    await store.flush();
-    return () => {
-      let s = 0;
-      for (let i = 0; i < 1_000_000; i++) if (brama.isAvailable('a')) s++;
-      return s;
-    };
-  },
-  'fleet-report': async () => {
-    const { brama, store } = await fleetBrama();
-    brama.register('r');
-    await store.flush();
-    return async () => {
-      for (let i = 0; i < PER_TICK; i++) brama.success('r');
-      await store.flush();
-      return PER_TICK;
-    };
-  },
-  'fleet-script': async () => {
-    // brama's report script straight through ioredis (as scenario 6's raw row): no brama
-    // around it, to split the process's time between the client and brama.
-    const client = new Redis(REDIS_URL, { enableAutoPipelining: true });
-    const { brama, store } = await fleetBrama(client);
-    brama.register('raw', { maxAttempts: NEVER_TRIPS });
-    await store.flush();
-    const script: unknown = Reflect.get(client, 'bramaV2Report');
-    if (typeof script !== 'function') throw new Error('no bramaV2Report command on the client');
-    const s = brama.status('raw');
-    const tag = `${store.prefix}:{|raw}`;
-    const settings = [s.maxAttempts, s.expiry, s.expiryStrategy, s.initialExpiry, s.maxExpiry];
-    settings.push(s.backoffFactor, s.halfOpenProbes, s.probeTimeout);
-    const keys = [`${tag}:state`, `${tag}:trials`, `${tag}:seen`];
-    const args = [...keys, '86400000', ...settings.map(String), 'success', '', '', '', '', '250'];
-    args.push(`${store.prefix}:changes`, 'bench-raw', '{|raw}', '');
-    const call = script as (...a: string[]) => Promise<unknown>;
-    return async () => {
-      const replies: Promise<unknown>[] = [];
-      for (let i = 0; i < PER_TICK; i++) replies.push(call.apply(client, args));
-      await Promise.all(replies);
-      return PER_TICK;
-    };
-  },
 };
 
 const args = process.argv.slice(2);
@@ -219,50 +147,22 @@ const seconds = Number(flag('seconds') ?? 4);
 async function child(name: string): Promise<void> {
   const make = LOOPS[name];
   if (make === undefined) throw new Error(`unknown loop ${name}`);
-  const batch = await make();
+  const redisUrl = flag('redis') ?? '';
+  const batch = await make(redisUrl);
+  const fleet = name.startsWith('fleet-');
+  const before = fleet ? await redisStats(redisUrl) : null;
   const start = performance.now();
   const until = Date.now() + seconds * 1e3;
   let sink = 0;
   while (Date.now() < until) sink += await batch();
   const perSecond = Math.round((sink * 1e3) / (performance.now() - start));
+  const after = fleet ? await redisStats(redisUrl) : null;
   for (const close of closers) await close();
   process.stdout.write(
     `${name}: ${sink} operations (${perSecond.toLocaleString('en-US')}/s under the profiler)\n`,
   );
-}
-
-/** INFO commandstats as { command: [calls, usec] }. */
-async function commandStats(): Promise<Map<string, [number, number]>> {
-  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    const info = await client.info('commandstats');
-    const out = new Map<string, [number, number]>();
-    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-      out.set(m[1] as string, [Number(m[2]), Number(m[3])]);
-    }
-    return out;
-  } finally {
-    client.disconnect();
-  }
-}
-
-function statsDelta(
-  before: Map<string, [number, number]>,
-  after: Map<string, [number, number]>,
-): string {
-  const rows = [...after.entries()]
-    .map(([cmd, [calls, usec]]) => {
-      const [c0, u0] = before.get(cmd) ?? [0, 0];
-      return { cmd, calls: calls - c0, usec: usec - u0 };
-    })
-    .filter((r) => r.calls > 0)
-    .sort((a, b) => b.usec - a.usec)
-    .slice(0, 10)
-    .map(
-      (r) =>
-        `  ${r.cmd.padEnd(12)} ${String(r.calls).padStart(9)} calls  ${(r.usec / r.calls).toFixed(2).padStart(8)} µs/call  ${(r.usec / 1e6).toFixed(2)} s`,
-    );
-  return ['  Redis INFO commandstats over the loop (all clients):', ...rows].join('\n');
+  if (before !== null && after !== null)
+    process.stdout.write(`${redisDelta(before, after, sink)}\n`);
 }
 
 interface ProfileNode {
@@ -363,43 +263,48 @@ async function parent(): Promise<void> {
   const loops = names.length === 0 ? Object.keys(LOOPS) : names;
   const top = Number(flag('top') ?? 12);
   const self = fileURLToPath(import.meta.url);
-  let redis: string | null = null;
+  let redis: BenchRedis | string | null = null;
   if (loops.some((l) => l.startsWith('fleet-'))) {
-    redis = await probe(REDIS_URL).then(
-      () => null,
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    redis = await startRedis().catch((error: unknown) =>
+      error instanceof Error ? error.message : String(error),
     );
+    if (typeof redis !== 'string')
+      process.stdout.write(`Fleet loops against ${redis.description}\n`);
   }
-  for (const name of loops) {
-    const fleet = name.startsWith('fleet-');
-    if (fleet && redis !== null) {
-      process.stdout.write(`\n## ${name} — skipped: Redis at ${REDIS_URL}: ${redis}\n`);
-      continue;
+  try {
+    for (const name of loops) {
+      const fleet = name.startsWith('fleet-');
+      if (fleet && typeof redis === 'string') {
+        process.stdout.write(`\n## ${name} — skipped: no Redis: ${redis}\n`);
+        continue;
+      }
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'brama-prof-'));
+      const result = spawnSync(
+        process.execPath,
+        [
+          '--cpu-prof',
+          `--cpu-prof-dir=${dir}`,
+          '--cpu-prof-interval=50',
+          self,
+          `--child=${name}`,
+          `--seconds=${seconds}`,
+          ...(fleet && redis !== null && typeof redis !== 'string' ? [`--redis=${redis.url}`] : []),
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      if (result.status !== 0) throw new Error(`loop ${name} failed`);
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (file === undefined) throw new Error(`no profile written for ${name}`);
+      const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+      const [headline, ...redisSide] = result.stdout.trim().split('\n');
+      process.stdout.write(`\n## ${name} — ${headline ?? ''}\n`);
+      process.stdout.write(`${summarizeProfile(profile, top)}\n`);
+      if (redisSide.length > 0) process.stdout.write(`${redisSide.join('\n')}\n`);
+      if (args.includes('--keep')) process.stdout.write(`  profile: ${path.join(dir, file)}\n`);
+      else rmSync(dir, { recursive: true, force: true });
     }
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'brama-prof-'));
-    const before = fleet ? await commandStats() : null;
-    const result = spawnSync(
-      process.execPath,
-      [
-        '--cpu-prof',
-        `--cpu-prof-dir=${dir}`,
-        '--cpu-prof-interval=50',
-        self,
-        `--child=${name}`,
-        `--seconds=${seconds}`,
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    if (result.status !== 0) throw new Error(`loop ${name} failed`);
-    const after = fleet ? await commandStats() : null;
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (file === undefined) throw new Error(`no profile written for ${name}`);
-    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
-    process.stdout.write(`\n## ${name} — ${result.stdout.trim()}\n`);
-    process.stdout.write(`${summarizeProfile(profile, top)}\n`);
-    if (before !== null && after !== null) process.stdout.write(`${statsDelta(before, after)}\n`);
-    if (args.includes('--keep')) process.stdout.write(`  profile: ${path.join(dir, file)}\n`);
-    else rmSync(dir, { recursive: true, force: true });
+  } finally {
+    if (redis !== null && typeof redis !== 'string') await redis.stop();
   }
 }
 

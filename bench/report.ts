@@ -1,8 +1,9 @@
 /** Renders one run's results as the generated part of BENCHMARKS.md. */
-import { SEE_TIMEOUT_MS, type FleetResults, type ReportRow } from './scenarios/fleet.js';
+import { num, range, renderTable } from './render.js';
+import { renderFleet } from './report-fleet.js';
+import type { FleetResults } from './scenarios/fleet.js';
 import type { ScaleRow } from './scenarios/scale.js';
 import { EXIT_TIMEOUT_MS } from './scenarios/scale.js';
-import { percentile, summarize, type Summary } from './stats.js';
 import type { Table } from './table.js';
 import type { TargetResult } from './targets.js';
 
@@ -34,49 +35,6 @@ export interface Section {
   readonly tables: readonly Table[];
   readonly scale?: readonly ScaleRow[];
   readonly fleet?: FleetResults;
-}
-
-function num(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  if (unit === 'calls/s') return Math.round(value).toLocaleString('en-US');
-  if (unit.startsWith('x')) return value.toFixed(2);
-  if (unit === 'bytes') return Math.round(value).toLocaleString('en-US');
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
-}
-
-function range(s: Summary, unit: string, lo: 'min' | 'p25', hi: 'max' | 'p75'): string {
-  return `${num(s[lo], unit)}–${num(s[hi], unit)}`;
-}
-
-function renderTable(t: Table): string {
-  const head = [`| | median ${t.unit} | p25–p75 | min–max |`];
-  const rule = ['| --- | ---: | ---: | ---: |'];
-  if (t.ratioLabel !== null) {
-    head[0] += ` ${t.ratioLabel} (median) | ratio min–max |`;
-    rule[0] += ' ---: | ---: |';
-  }
-  const lines = [...head, ...rule];
-  for (const r of t.rows) {
-    const s = summarize(r.samples);
-    let line = `| ${r.label} | ${num(s.median, t.unit)} | ${range(s, t.unit, 'p25', 'p75')} | ${range(s, t.unit, 'min', 'max')} |`;
-    if (t.ratioLabel !== null) {
-      if (r.ratio === null) line += ' 1 (baseline) | |';
-      else {
-        const q = summarize(r.ratio);
-        line += ` **${num(q.median, 'x')}** | ${range(q, 'x', 'min', 'max')} |`;
-      }
-    }
-    lines.push(line);
-  }
-  const ops = t.rows.map((r) => r.ops);
-  const rounds = t.rows[0]?.samples.length ?? 0;
-  const notes = [
-    `${rounds} rounds; ${Math.min(...ops).toLocaleString('en-US')}–${Math.max(...ops).toLocaleString('en-US')} operations per timed batch.`,
-    ...t.notes,
-  ];
-  return `### ${t.title}\n\n${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
 }
 
 function renderScale(rows: readonly ScaleRow[]): string {
@@ -120,90 +78,7 @@ function renderTargets(targets: readonly TargetResult[]): string {
     ...new Set(targets.flatMap((t) => (t.skipped === undefined ? [] : [t.skipped]))),
   ];
   const notes = skipped.map((why) => `\n\nSkipped: ${why}.`).join('');
-  return `${lines.join('\n')}\n\nStatus is judged on the median over rounds (propagation: on the 99th percentile over trips). Ratios are paired per round (every subject runs once per round, in rotating order), which cancels most of the load that other processes put on the machine; "x cockatiel" is brama's time / cockatiel's time in the same round, and the \`timeout\` target the difference of the two \`run\` rows per round.${notes}\n`;
-}
-
-function renderReports(rows: readonly ReportRow[]): string {
-  const lines = [
-    '| | median reports/s | p25–p75 | min–max | x raw script (median) | ratio min–max | CPU µs per report: Node main thread | Node, all threads | Redis |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const r of rows) {
-    const s = summarize(r.rate);
-    const ratio =
-      r.ratio === null
-        ? r.key === 'ioredis.script'
-          ? '1 (baseline) | '
-          : '| '
-        : `**${num(summarize(r.ratio).median, 'x')}** | ${range(summarize(r.ratio), 'x', 'min', 'max')}`;
-    lines.push(
-      `| ${r.label} | ${num(s.median, 'calls/s')} | ${range(s, 'calls/s', 'p25', 'p75')} | ${range(s, 'calls/s', 'min', 'max')} | ${ratio} | ${num(summarize(r.mainCpuUs).median, 'µs')} | ${num(summarize(r.nodeCpuUs).median, 'µs')} | ${num(summarize(r.redisCpuUs).median, 'µs')} |`,
-    );
-  }
-  return `### Outcome reports per second, one process\n\n${lines.join('\n')}\n`;
-}
-
-function renderPropagation(f: FleetResults): string {
-  const p = f.propagation;
-  if (p === undefined) return '';
-  const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
-  const busy = `busy: a third process reports ${num(p.loaded.reportsPerSecond, 'calls/s')}/s`;
-  const line = (label: string, fleet: string, values: readonly number[]): string =>
-    `| ${label} | ${fleet} | ${ms(percentile(values, 0.5))} | ${ms(percentile(values, 0.9))} | ${ms(percentile(values, 0.99))} | ${ms(Math.max(...values))} | ${values.length} |`;
-  const rows = [
-    [
-      "another process sees the trip: `failure('id')` here → `circuit_opened` (origin `remote`) there",
-      'remoteOpenMs',
-    ],
-    [
-      "this process sees its own trip: `failure('id')` → `circuit_opened` (origin `local`)",
-      'localOpenMs',
-    ],
-    [
-      "another process sees the reset: `closeCircuit('id')` here → `circuit_closed` (origin `remote`) there",
-      'remoteCloseMs',
-    ],
-  ] as const;
-  const lines = [
-    '| from this process | fleet | p50 ms | p90 ms | p99 ms | max ms | trips seen |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(([label, key]) => line(label, 'idle', p[key])),
-    ...rows.map(([label, key]) => line(label, busy, p.loaded[key])),
-  ];
-  const notes = [
-    `${p.trips} trips per series. The connection has \`maxAttempts: 1\` and a one-hour \`expiry\`, so one \`failure\` opens it; after each trip this process closes it again (\`closeCircuit\`) and waits until both processes have seen it closed. It idles ${p.gapMs} ms before each step.`,
-    'The observer is a separate child process (`child_process.fork`) with its own Redis store (own clients and subscription) on the same prefix. It timestamps each event in its handler; both processes read `performance.timeOrigin + performance.now()`, the same host clock.',
-    `Idle: nothing else runs (the target is judged on this series). Busy: the same trips while a third process runs the reports loop above (\`success\`, ${(f.perTick ?? 0).toLocaleString('en-US')} per tick, then \`await store.flush()\`, on its own prefix) for the whole series, so Redis and both cores are busy, as in a loaded fleet.`,
-    `Clock check: the fastest of 50 IPC round trips took ${ms(p.ipcRttMs)} ms and put the observer's clock ${ms(p.clockOffsetMs)} ms from this one (within ±${ms(p.ipcRttMs / 2)} ms: no correction applied).`,
-    `Trips the observer did not see within ${SEE_TIMEOUT_MS / 1000} s: ${p.lost} idle, ${p.loaded.lost} busy${p.lost > 0 ? ' (the idle ones count as infinitely late in the target)' : ''}. Events seen with the wrong origin, or with \`isAvailable\` still true in the observer's handler: ${p.anomalies + p.loaded.anomalies}.`,
-  ];
-  return `### Propagation of a trip to another process\n\n${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
-}
-
-function renderFleet(f: FleetResults): string {
-  if (f.skipped !== null) return `**Skipped**: ${f.skipped}.\n`;
-  const parts: string[] = [
-    `Against ${f.redis}, on the machine above: loopback TCP, and Redis shares the CPU cores with the Node processes.\n`,
-  ];
-  if (f.available !== undefined) parts.push(renderTable(f.available));
-  if (f.reports !== undefined) {
-    const n = f.reports[0]?.ops ?? 0;
-    const rounds = f.reports[0]?.rate.length ?? 0;
-    parts.push(
-      `${renderReports(f.reports)}\n${[
-        `${rounds} rounds; ${n.toLocaleString('en-US')} operations per timed batch, issued ${(f.perTick ?? 0).toLocaleString('en-US')} per tick (ioredis auto-pipelining sends one tick's commands as one write) and then awaited: \`await store.flush()\` for brama (every reply applied to the local view), \`await Promise.all(replies)\` for the raw rows. One batch at a time: a closed loop, as the issue describes.`,
-        "Every batch is checked: the connection's `totalSuccesses` (or `totalFailures`) read back from Redis grew by exactly the batch size, and the store never went degraded.",
-        f.reports.some((r) => r.key === 'ioredis.script')
-          ? 'The store runs on an ioredis client made by the bench (`createRedisStore({ client })`) with the options `createRedisStore({ url })` gives its own (`enableAutoPipelining: true`), so the raw script row can call the very script brama defined on it (`EVALSHA` of src/stores/redis/scripts/report.ts, same keys and arguments, no reply decoding, no local view).'
-          : 'The raw script row is missing: the built brama no longer defines its report script on the client under the name the bench knows (`bramaV2Report`).',
-        "CPU per report (medians over rounds, divided by the batch size): the reporting process's main thread, which runs the event loop (`/proc/thread-self/stat`, 10 ms ticks); the whole process (`process.cpuUsage()`, which adds V8's background GC and compiler threads, busy after the full GC that precedes every batch); the Redis server's main thread (`used_cpu_user_main_thread` + `used_cpu_sys_main_thread` of `INFO cpu`, read before and after each batch, so it includes any other client of that Redis meanwhile). Main-thread CPU × reports/s is how busy the event loop was.",
-      ]
-        .map((note) => `- ${note}`)
-        .join('\n')}\n`,
-    );
-  }
-  parts.push(renderPropagation(f));
-  return parts.join('\n');
+  return `${lines.join('\n')}\n\nStatus is judged on the median over rounds (propagation: on the 99th percentile over trips). Ratios are paired per round (every subject runs once per round, in rotating order), which cancels most of the load that other processes put on the machine; "x cockatiel" is brama's time / cockatiel's time in the same round, and the \`timeout\` target the difference of the two \`run\` rows per round. Fleet: "x HINCRBY" is the fleet's reports/s with brama over its \`HINCRBY\`s/s in the same round, "x script" brama's Redis CPU per report over the trivial script's in the same round, "x bound" the calls that reached the failing dependency over the bound, per round.${notes}\n`;
 }
 
 export function renderRun(

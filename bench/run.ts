@@ -6,8 +6,8 @@
  *
  * Flags: --quick (fewer, shorter rounds; prints only unless --write), --no-write (full run,
  * print only), --only=1,3,6,blocks (scenarios; `blocks`: the building-blocks appendix),
- * --out=FILE (default BENCHMARKS.md). Scenario 6 uses the Redis at REDIS_URL (default
- * redis://127.0.0.1:6379) and is reported as skipped when it cannot be reached.
+ * --out=FILE (default BENCHMARKS.md). Scenario 6 starts its own redis-server (bench/redis-server.ts)
+ * and is reported as skipped when it cannot.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,24 +49,18 @@ const THROUGHPUT: Plan = quick
 const CALLS_PER_WORKER = quick ? 40 : 60;
 const SCALE_ROUNDS = quick ? 2 : 5;
 const SCALE_COUNTS = [10_000, 100_000];
-const FLEET: FleetPlan = quick
-  ? {
-      ...MICRO,
-      reportRounds: 3,
-      reportsPerBatch: 2_000,
-      reportWarmupMs: 300,
-      perTick: 1_000,
-      trips: 30,
-    }
-  : {
-      ...MICRO,
-      reportRounds: 15,
-      reportsPerBatch: 10_000,
-      reportWarmupMs: 1_500,
-      perTick: 1_000,
-      trips: 200,
-    };
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const FLEET: FleetPlan = {
+  available: MICRO,
+  capacity: quick
+    ? { processes: 4, rounds: 3, windowMs: 500, warmupWindows: 1, perTick: 1_000 }
+    : { processes: 4, rounds: 10, windowMs: 1_000, warmupWindows: 2, perTick: 1_000 },
+  capacityConnections: { few: 10, many: 1_000 },
+  inflight: quick
+    ? { rounds: 5, calls: 3_200, warmupMs: 500, workers: 64 }
+    : { rounds: 20, calls: 6_400, warmupMs: 1_500, workers: 64 },
+  propagation: { trips: quick ? 30 : 200, loadConnections: 1_000 },
+  outage: { processes: 4, workers: 8, rounds: quick ? 3 : 8, windowMs: 500 },
+};
 
 const require = createRequire(import.meta.url);
 function versionOf(pkg: string): string {
@@ -163,12 +157,12 @@ if (only.has('5')) {
 
 if (only.has('6')) {
   const at = Date.now();
-  fleetResults = await fleet(FLEET, REDIS_URL);
+  fleetResults = await fleet(FLEET);
   process.stderr.write(`  6 fleet: ${((Date.now() - at) / 1e3).toFixed(0)} s\n`);
   sections.push({
     heading: '6. Fleet mode (Redis)',
     intro:
-      'brama with the Redis store (`brama/redis`): the cost of `isAvailable` against the memory store (lower is better), outcome reports per second per process (higher is better), and how soon another process sees a trip (lower is better).',
+      'brama with the Redis store (`brama/redis`): the cost of `isAvailable` against the memory store (lower is better), how many reports per second a fleet sustains against one Redis and what each costs Redis (against the simplest commands), calls per second of one process with the Redis store against the memory store (higher is better), how soon another process sees a trip, and how many calls reach a dependency that goes down (lower is better).',
     tables: [],
     fleet: fleetResults,
   });
@@ -216,7 +210,7 @@ const info: RunInfo = {
   durationS: (Date.now() - started.getTime()) / 1e3,
   loadBefore,
   loadAfter: os.loadavg(),
-  plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5); ${FLEET.rounds} rounds of ~${FLEET.batchMs} ms, ${FLEET.reportRounds} rounds of ${FLEET.reportsPerBatch.toLocaleString('en-US')} reports, ${FLEET.trips} trips (6)`,
+  plan: `${MICRO.rounds} rounds of ~${MICRO.batchMs} ms batches after ${MICRO.warmupMs} ms warm-up per subject (1–3); ${THROUGHPUT.rounds} rounds of ${(CALLS_PER_WORKER * 1_000).toLocaleString('en-US')} calls (4); ${SCALE_ROUNDS} child processes per library and count (5); ${FLEET.available.rounds} rounds of ~${FLEET.available.batchMs} ms, ${FLEET.capacity.rounds} rounds of ${FLEET.capacity.windowMs.toLocaleString('en-US')} ms fleet windows, ${FLEET.inflight.rounds} rounds of ${FLEET.inflight.calls.toLocaleString('en-US')} calls, ${FLEET.propagation.trips} trips, ${FLEET.outage.rounds} outages (6)`,
 };
 
 const generated = renderRun(info, targets, sections, appendix);

@@ -1,24 +1,12 @@
-/** The performance goals of the benchmark issue, checked against one run's results. */
+/** The performance goals of the benchmark issues, checked against one run's results. */
 import type { FleetResults } from './scenarios/fleet.js';
 import type { ScaleRow } from './scenarios/scale.js';
-import { pairedRatios, percentile, summarize, type Summary } from './stats.js';
-import type { Row, Table } from './table.js';
+import { pairedRatios } from './stats.js';
+import type { Table } from './table.js';
+import { check, row, type TargetResult } from './target-checks.js';
+import { fleetTargets } from './targets-fleet.js';
 
-export interface TargetResult {
-  readonly id: string;
-  readonly goal: string;
-  /** The measured value (median over rounds) and its spread, in `unit`. */
-  readonly measured: Summary;
-  readonly unit: string;
-  /** Rounds (or trips) in which the goal held, out of all of them. */
-  readonly roundsMet: number;
-  /** Judged on the median over rounds, or on {@link statistic} when set. */
-  readonly met: boolean;
-  /** A percentile over samples instead of the median over rounds, e.g. `p99` over trips. */
-  readonly statistic?: { readonly label: string; readonly value: number; readonly of: string };
-  /** Why the target was not measured in this run. */
-  readonly skipped?: string;
-}
+export type { TargetResult } from './target-checks.js';
 
 export interface Results {
   readonly closed?: Table;
@@ -29,108 +17,6 @@ export interface Results {
   readonly scale?: readonly ScaleRow[];
   readonly fleet?: FleetResults;
 }
-
-function row(table: Table, key: string): Row {
-  const found = table.rows.find((r) => r.key === key);
-  if (found === undefined) throw new Error(`no row ${key} in ${table.title}`);
-  return found;
-}
-
-function check(
-  id: string,
-  goal: string,
-  values: readonly number[],
-  unit: string,
-  holds: (v: number) => boolean,
-): TargetResult {
-  const measured = summarize(values);
-  return {
-    id,
-    goal,
-    measured,
-    unit,
-    roundsMet: values.filter(holds).length,
-    met: holds(measured.median),
-  };
-}
-
-/** A goal judged on the `q` percentile of `values` (e.g. latencies of every trip). */
-function checkPercentile(
-  id: string,
-  goal: string,
-  values: readonly number[],
-  q: number,
-  of: string,
-  unit: string,
-  holds: (v: number) => boolean,
-): TargetResult {
-  const value = percentile(values, q);
-  return {
-    id,
-    goal,
-    measured: summarize(values),
-    unit,
-    roundsMet: values.filter(holds).length,
-    met: holds(value),
-    statistic: { label: `p${Math.round(q * 100)}`, value, of },
-  };
-}
-
-function skippedTarget(id: string, goal: string, unit: string, why: string): TargetResult {
-  return { id, goal, measured: summarize([]), unit, roundsMet: 0, met: false, skipped: why };
-}
-
-const FLEET_GOALS = {
-  available: '`isAvailable` with the Redis store ≤ 1.2x the memory store',
-  reports: '≥ 50,000 reports/s per process against local Redis',
-  propagation: 'a trip seen by another process within 50 ms (p99)',
-} as const;
-
-function fleetTargets(fleet: FleetResults): TargetResult[] {
-  if (fleet.skipped !== null) {
-    return [
-      skippedTarget('fleet-available', FLEET_GOALS.available, 'x memory store', fleet.skipped),
-      skippedTarget('fleet-reports', FLEET_GOALS.reports, 'reports/s', fleet.skipped),
-      skippedTarget('fleet-propagation', FLEET_GOALS.propagation, 'ms', fleet.skipped),
-    ];
-  }
-  const out: TargetResult[] = [];
-  if (fleet.available !== undefined) {
-    out.push(
-      check(
-        'fleet-available',
-        FLEET_GOALS.available,
-        row(fleet.available, 'redis.closed').ratio ?? [],
-        'x memory store',
-        (v) => v <= 1.2,
-      ),
-    );
-  }
-  const success = fleet.reports?.find((r) => r.key === 'brama.success');
-  if (success !== undefined) {
-    out.push(
-      check('fleet-reports', FLEET_GOALS.reports, success.rate, 'reports/s', (v) => v >= 50_000),
-    );
-  }
-  const p = fleet.propagation;
-  if (p !== undefined) {
-    // A trip the observer never saw counts as infinitely late.
-    const latencies = [...p.remoteOpenMs, ...Array<number>(p.lost).fill(Infinity)];
-    out.push(
-      checkPercentile(
-        'fleet-propagation',
-        FLEET_GOALS.propagation,
-        latencies,
-        0.99,
-        'trips',
-        'ms',
-        (v) => v <= 50,
-      ),
-    );
-  }
-  return out;
-}
-
 /** Per-round differences `a[i] - b[i]` (rounds are interleaved, as for ratios). */
 function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
   const out: number[] = [];
