@@ -38,6 +38,7 @@ describe('OutcomeBatch', () => {
       run: 3,
       tail: 1,
       lastFailureReason: 'f7',
+      codes: 'ffsfffsf',
     });
     expect(isEmptyBatch(emptyBatch())).toBe(true);
     expect(isEmptyBatch(b)).toBe(false);

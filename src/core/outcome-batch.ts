@@ -30,11 +30,24 @@ export interface OutcomeBatch {
   tail: number;
   /** The reason of the last failure, `null` for none (as `lastFailureReason`). */
   lastFailureReason: string | null;
+  /**
+   * Every outcome in order, one letter each: `s` success, `f` failure, `S`/`F` the same when
+   * slow. What a store needs to apply the batch one by one (the `'rate'` policy's window).
+   */
+  codes: string;
 }
 
 /** A batch with no outcomes. */
 export function emptyBatch(): OutcomeBatch {
-  return { successes: 0, failures: 0, head: 0, run: 0, tail: 0, lastFailureReason: null };
+  return {
+    successes: 0,
+    failures: 0,
+    head: 0,
+    run: 0,
+    tail: 0,
+    lastFailureReason: null,
+    codes: '',
+  };
 }
 
 /** Adds one outcome at the end of the batch (constant time and space). */
@@ -42,7 +55,9 @@ export function addOutcome(
   batch: OutcomeBatch,
   outcome: 'success' | 'failure',
   reason: string | null,
+  slow = false,
 ): void {
+  batch.codes += outcome === 'success' ? (slow ? 'S' : 's') : slow ? 'F' : 'f';
   if (outcome === 'success') {
     batch.successes++;
     batch.tail = 0;

@@ -17,7 +17,7 @@ export function windowOf(record: ConnectionRecord, s: CircuitSettings): OutcomeW
     return null;
   }
   let w = record.window;
-  if (w === null || !hasShape(w, s.window)) {
+  if (w === null || w.snapshot === true || !hasShape(w, s.window)) {
     w = createWindow(s.window);
     record.window = w;
   }
@@ -56,11 +56,13 @@ export function applyOutcome(
     record.trip =
       retry !== null
         ? { rule: 'retry_after', retryAfterMs: retry }
-        : (rule ?? {
-            rule: 'consecutive_failures',
-            failures: after.failureCount,
-            threshold: s.maxAttempts,
-          });
+        : before.state === 'half_open'
+          ? { rule: 'failed_trial' }
+          : (rule ?? {
+              rule: 'consecutive_failures',
+              failures: after.failureCount,
+              threshold: s.maxAttempts,
+            });
   } else if (after.state === 'closed' && before.state !== 'closed' && before.state !== 'unknown') {
     record.window?.clear();
   }

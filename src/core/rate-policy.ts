@@ -26,6 +26,10 @@ export type TripRule =
       /** A failure that asked for a pause (`retryAfterMs`, e.g. HTTP `Retry-After`). */
       readonly rule: 'retry_after';
       readonly retryAfterMs: number;
+    }
+  | {
+      /** A half-open circuit's trial failed. */
+      readonly rule: 'failed_trial';
     };
 
 /** The share of failures in the window, `null` below `minimumCalls` (or without a window). */

@@ -18,6 +18,11 @@ export interface WindowCounts {
 export interface OutcomeWindow extends WindowCounts {
   /** The window's shape, to tell when a connection's settings changed it. */
   readonly spec: OutcomeWindowSpec;
+  /**
+   * Counts copied from elsewhere (a shared store's view): they show in the status, but an
+   * outcome applied here starts a window of its own.
+   */
+  readonly snapshot?: boolean;
   /** Records one outcome at `now`. */
   add(failed: boolean, slow: boolean, now: number): void;
   /** Forgets what has left a time window by `now` (a count window keeps everything). */
@@ -136,4 +141,33 @@ export function hasShape(window: OutcomeWindow, spec: OutcomeWindowSpec): boolea
   return 'calls' in spec
     ? 'calls' in own && own.calls === spec.calls
     : 'ms' in own && own.ms === spec.ms;
+}
+
+/** Counts copied from a shared store, for the status of a view (see `snapshot`). */
+class SnapshotWindow implements OutcomeWindow {
+  readonly snapshot = true;
+
+  constructor(
+    readonly spec: OutcomeWindowSpec,
+    readonly calls: number,
+    readonly failures: number,
+    readonly slow: number,
+  ) {}
+
+  add(): void {
+    // Never used: a store applying outcomes here replaces a snapshot first (outcome.ts).
+  }
+
+  advance(): void {
+    // The counts are as of the moment they were copied.
+  }
+
+  clear(): void {
+    // A snapshot is replaced, never cleared.
+  }
+}
+
+/** A window that shows `counts` (taken elsewhere) under `spec`. */
+export function snapshotWindow(spec: OutcomeWindowSpec, counts: WindowCounts): OutcomeWindow {
+  return new SnapshotWindow(spec, counts.calls, counts.failures, counts.slow);
 }

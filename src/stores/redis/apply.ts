@@ -120,7 +120,9 @@ export class Applier {
     const { record } = entry;
     const same = reply.registeredAt === entry.born;
     const newer = same && (sentEpoch >= entry.hintEpoch || reply.version > entry.version);
-    if (newer && reply.state === record.circuit.state) {
+    if (entry.diverged) {
+      // The sync that carries this view's local changes brings the counters.
+    } else if (newer && reply.state === record.circuit.state) {
       writeCounters(entry, reply, pending.batch, ctx.link.offset);
     } else if (!same || reply.state !== record.circuit.state) {
       this.upkeep.verify(entry); // another incarnation, or a state this view has not seen
@@ -156,7 +158,12 @@ export class Applier {
     const { record } = entry;
     const remote = result.connection;
     const own = sentEpoch !== null;
-    const verdict = own ? judgeAnswer(entry, remote, sentEpoch) : judgeHint(entry, remote);
+    // A view holding local changes waits for the sync that carries them (view.ts diverged).
+    const verdict = entry.diverged
+      ? 'ignore'
+      : own
+        ? judgeAnswer(entry, remote, sentEpoch)
+        : judgeHint(entry, remote);
     if (verdict === 'verify') this.upkeep.verify(entry);
     if (verdict !== 'apply') {
       // Overtaken by a newer state: still tell this process's listeners about its calls.

@@ -7,6 +7,7 @@ import { NO_OPTIONS, resolveSettings } from '../../core/settings.js';
 import { circuit, NO_TRIALS, type CircuitState } from '../../core/state.js';
 import { Coalescer, couldTrip, MAX_BATCH, type PendingBatch } from './coalescer.js';
 import { createEntry, type Entry } from './view.js';
+import { NO_DETAILS } from '../store.js';
 
 function entry(state: CircuitState = 'closed', failureCount = 0): Entry {
   const e = createEntry(createRecord('db', null, NO_OPTIONS, {}, 0));
@@ -21,8 +22,17 @@ const failure = (text: string | null = null) => ({
   reason: text,
   text,
   at: 1,
+  details: NO_DETAILS,
+  slow: false,
 });
-const success = { outcome: 'success' as const, reason: null, text: null, at: 1 };
+const success = {
+  outcome: 'success' as const,
+  reason: null,
+  text: null,
+  at: 1,
+  details: NO_DETAILS,
+  slow: false,
+};
 
 describe('Coalescer', () => {
   it('sends the outcomes of one tick as one batch per connection, in order', async () => {
@@ -85,7 +95,7 @@ describe('Coalescer', () => {
 
   it('could trip: by the count the view knows, by a run in the middle, never while open', () => {
     const batch = (over: Partial<PendingBatch['batch']>) => ({
-      successes: 0, failures: 0, head: 0, run: 0, tail: 0, lastFailureReason: null, ...over,
+      successes: 0, failures: 0, head: 0, run: 0, tail: 0, lastFailureReason: null, codes: '', ...over,
     }); // prettier-ignore
     expect(couldTrip(entry('closed', 2), batch({ failures: 1, head: 1 }), settings)).toBe(true);
     expect(couldTrip(entry('closed', 1), batch({ failures: 1, head: 1 }), settings)).toBe(false);

@@ -38,7 +38,7 @@ export class Coalescer {
       this.waiting.add(entry);
       this.schedule();
     }
-    addOutcome(pending.batch, outcome.outcome, outcome.text);
+    addOutcome(pending.batch, outcome.outcome, outcome.text, outcome.slow);
     pending.outcomes.push(outcome);
     if (couldTrip(entry, pending.batch, settings) || pending.outcomes.length >= MAX_BATCH)
       this.flush(entry);
@@ -77,13 +77,17 @@ export class Coalescer {
 
 /**
  * Whether a batch could trip the circuit (so it must not wait): the view is not closed (a
- * half-open view decides on its first outcome), or its failures could reach `maxAttempts`
- * with the count the view knows (which may lag behind the fleet's, hence the generous test).
+ * half-open view decides on its first outcome), its failures could reach `maxAttempts` with the
+ * count the view knows (which may lag behind the fleet's, hence the generous test), or, under
+ * the `'rate'` policy, it holds a failure or a slow call.
  */
 export function couldTrip(entry: Entry, batch: OutcomeBatch, settings: CircuitSettings): boolean {
   const { state, failureCount } = entry.record.circuit;
   if (state === 'half_open' || state === 'unknown') return true; // its next outcome moves it
-  if (state === 'open' || batch.failures === 0) return false;
+  if (state === 'open') return false;
+  // Under the 'rate' policy, any failure or slow call could tip the window's rate.
+  if (settings.tripPolicy === 'rate') return batch.failures > 0 || batch.codes.includes('S');
+  if (batch.failures === 0) return false;
   const m = settings.maxAttempts;
   return batch.run >= m || failureCount + Math.max(batch.head, batch.tail) >= m;
 }

@@ -107,6 +107,7 @@ type CommandName = keyof typeof COMMANDS;
 
 /** The effective settings as ARGV, in the order every script expects (common.ts `settings`). */
 function settingsArgs(s: CircuitSettings): string[] {
+  const count = 'calls' in s.window;
   return [
     String(s.maxAttempts),
     String(s.expiry),
@@ -116,6 +117,15 @@ function settingsArgs(s: CircuitSettings): string[] {
     String(s.backoffFactor),
     String(s.halfOpenProbes),
     String(s.probeTimeout),
+    s.tripPolicy,
+    String(s.failureRateThreshold),
+    s.slowCallMs === null ? '0' : '1',
+    String(s.slowCallRateThreshold),
+    count ? 'calls' : 'ms',
+    String('calls' in s.window ? s.window.calls : s.window.ms),
+    String(s.minimumCalls),
+    String(s.successThreshold),
+    String(s.rampUpMs),
   ];
 }
 
@@ -158,7 +168,7 @@ export class RedisScripts {
     this.source = options.source ?? randomUUID();
     this.announceEvery = options.announceEvery ?? 250;
     for (const [name, lua] of Object.values(COMMANDS)) {
-      client.defineCommand(name, { lua, numberOfKeys: 2 });
+      client.defineCommand(name, { lua, numberOfKeys: 3 });
     }
   }
 
@@ -227,7 +237,10 @@ export class RedisScripts {
     return this.reportBatch(ref, settings, batch, token, fence, seq, mode);
   }
 
-  /** Applies a batch of outcomes as if one by one, in order (see {@link report}). */
+  /**
+   * Applies a batch of outcomes one by one, in order (see {@link report}); `retryAfterMs`: the
+   * batch's last failure asked for a pause (such a batch holds that one failure).
+   */
   async reportBatch(
     ref: ConnectionRef,
     settings: CircuitSettings,
@@ -236,6 +249,7 @@ export class RedisScripts {
     fence: number | null = null,
     seq: number | null = null,
     mode: ReportMode = 'apply',
+    retryAfterMs: number | null = null,
   ): Promise<ReportReply> {
     const reason = batch.failures > 0 ? batch.lastFailureReason : null;
     const reply = await this.call('report', ref, [
@@ -251,6 +265,8 @@ export class RedisScripts {
       fence === null ? '' : String(fence),
       mode === 'totals' ? 'totals' : '',
       String(this.announceEvery),
+      batch.codes,
+      retryAfterMs === null ? '' : String(retryAfterMs),
       ...this.tail(ref, seq),
     ]);
     return decodeReportReply(reply);
@@ -345,7 +361,12 @@ export class RedisScripts {
     if (typeof command !== 'function') {
       return Promise.reject(new BramaError('BRAMA_CLOSED', `Script ${name} is not defined`));
     }
-    const result: unknown = Reflect.apply(command, this.client, [keys.state, keys.trials, ...args]);
+    const result: unknown = Reflect.apply(command, this.client, [
+      keys.state,
+      keys.trials,
+      keys.window,
+      ...args,
+    ]);
     return Promise.resolve(result);
   }
 }

@@ -15,6 +15,7 @@ describe('redis keys', () => {
     expect(connectionKeys('brama', 'db', 'payments')).toEqual({
       state: 'brama:{payments|db}:state',
       trials: 'brama:{payments|db}:trials',
+      window: 'brama:{payments|db}:window',
       tag: '{payments|db}',
     });
     expect(connectionKeys('brama', 'db', null).state).toBe('brama:{|db}:state');
@@ -99,13 +100,14 @@ describe('redis keys', () => {
         fc.string({ minLength: 1 }),
         fc.option(fc.string({ minLength: 1 })),
         (id, scope) => {
-          const { state, trials } = connectionKeys('p', id, scope);
-          for (const key of [state, trials]) {
+          const { state, trials, window } = connectionKeys('p', id, scope);
+          for (const key of [state, trials, window]) {
             expect(key.split('{').length).toBe(2);
             expect(key.split('}').length).toBe(2);
           }
           const tag = (key: string): string => key.slice(key.indexOf('{'), key.indexOf('}') + 1);
           expect(tag(state)).toBe(tag(trials));
+          expect(tag(state)).toBe(tag(window));
         },
       ),
     );

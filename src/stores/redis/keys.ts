@@ -10,6 +10,8 @@ export interface ConnectionKeys {
   readonly state: string;
   /** Sorted set: half-open trial lease tokens scored by their expiry time (epoch ms). */
   readonly trials: string;
+  /** String: the outcomes of the `'rate'` policy's count window, one digit each. */
+  readonly window: string;
   /** The connection's hash tag, `{scope|identifier}` escaped: how announcements name it. */
   readonly tag: string;
 }
@@ -44,7 +46,7 @@ export function connectionKeys(
 ): ConnectionKeys {
   const tag = connectionTag(identifier, scope);
   const base = `${prefix}:${tag}`;
-  return { state: `${base}:state`, trials: `${base}:trials`, tag };
+  return { state: `${base}:state`, trials: `${base}:trials`, window: `${base}:window`, tag };
 }
 
 /**

@@ -21,8 +21,14 @@ const IDS = ['a', 'b'] as const;
 const SCOPES = [null, 'eu'] as const;
 
 type Op =
-  | { readonly kind: 'register' | 'unregister' | 'available' | 'success' | 'close' | 'reset' }
-  | { readonly kind: 'failure'; readonly reason: string | null }
+  | { readonly kind: 'register' | 'unregister' | 'available' | 'close' | 'reset' }
+  | { readonly kind: 'success'; readonly durationMs?: number }
+  | {
+      readonly kind: 'failure';
+      readonly reason: string | null;
+      readonly durationMs?: number;
+      readonly retryAfterMs?: number;
+    }
   | { readonly kind: 'open'; readonly expiry: number | null }
   | { readonly kind: 'force'; readonly state: 'closed' | 'open' | 'half_open' }
   | { readonly kind: 'configure'; readonly maxAttempts: number | undefined };
@@ -84,9 +90,14 @@ function apply(brama: Brama, { op, id, scope }: Step): unknown {
       case 'available':
         return brama.isAvailable(id, opts);
       case 'success':
-        return brama.success(id, opts);
+        return brama.success(id, { ...opts, durationMs: op.durationMs });
       case 'failure':
-        return brama.failure(id, { ...opts, reason: op.reason ?? undefined });
+        return brama.failure(id, {
+          ...opts,
+          reason: op.reason ?? undefined,
+          durationMs: op.durationMs,
+          retryAfterMs: op.retryAfterMs,
+        });
       case 'open':
         return brama.openCircuit(id, { ...opts, expiry: op.expiry ?? undefined });
       case 'close':
@@ -114,8 +125,53 @@ function comparable(s: ConnectionStatus) {
     lastFailureReason: s.lastFailureReason,
     maxAttempts: s.maxAttempts,
     openPeriod: s.openUntil === null || s.openedAt === null ? null : s.openUntil - s.openedAt,
+    failureRate: s.failureRate,
+    slowCallRate: s.slowCallRate,
+    windowCalls: s.windowCalls,
   };
 }
+
+/** Outcomes with durations and retry-afters, for the policies' sequences. */
+const policyOpArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 10, arbitrary: opArb },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('success' as const),
+      durationMs: fc.constantFrom(5, 50, 500),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('failure' as const),
+      reason: fc.constant('slow'),
+      durationMs: fc.constantFrom(5, 50, 500),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('failure' as const),
+      reason: fc.constant('429'),
+      retryAfterMs: fc.integer({ min: 60_000, max: 900_000 }),
+    }),
+  },
+);
+
+/** The settings under test: every policy, with long periods so that timing does not matter. */
+const policyArb = fc.record({
+  tripPolicy: fc.constantFrom('consecutive' as const, 'rate' as const),
+  maxAttempts: fc.integer({ min: 1, max: 4 }),
+  failureRateThreshold: fc.constantFrom(0.25, 0.5, 1),
+  slowCallMs: fc.constantFrom(null, 50),
+  slowCallRateThreshold: fc.constantFrom(0.5, 1),
+  // A time window an hour long: nothing leaves it during a run, on either clock.
+  window: fc.constantFrom({ calls: 3 }, { calls: 6 }, { ms: 3_600_000 }),
+  minimumCalls: fc.integer({ min: 1, max: 3 }),
+  successThreshold: fc.integer({ min: 1, max: 3 }),
+  mode: fc.constantFrom('enforce' as const, 'shadow' as const),
+});
 
 function snapshot(brama: Brama) {
   return brama
@@ -151,6 +207,11 @@ describeRedis('RedisStore agrees with MemoryStore (differential)', () => {
         const redis = new Brama({ ...options, store });
         try {
           await store.ready();
+          // Most connections start registered: the sequence spends its steps on them.
+          for (const id of IDS) {
+            const step: Step = { op: { kind: 'register' }, id, scope: null };
+            expect(apply(redis, step)).toEqual(apply(memory, step));
+          }
           for (const step of steps) {
             const expected = apply(memory, step);
             const actual = apply(redis, step);
@@ -162,6 +223,50 @@ describeRedis('RedisStore agrees with MemoryStore (differential)', () => {
           await Promise.all([memory.close(), redis.close()]);
         }
       }),
+      { numRuns: 100 },
+    );
+  });
+  it('with every trip policy: rate windows, slow calls, retry-after, success threshold, shadow', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        policyArb,
+        fc.array(
+          fc.record({
+            op: policyOpArb,
+            id: fc.constantFrom(...IDS),
+            scope: fc.constantFrom(...SCOPES),
+          }),
+          {
+            minLength: 10,
+            maxLength: 60,
+          },
+        ),
+        async (policy, steps) => {
+          // A ramp-up would depend on time: the run would need a clock both sides share.
+          const options = { ...policy, expiry: 300_000, halfOpenProbes: 2, random: () => 0.5 };
+          const memory = new Brama({ ...options, clock: new ManualClock(1_700_000_000_000) });
+          const store: RedisStore = createRedisStore({ url, prefix: `${prefix}:${++run}` });
+          const redis = new Brama({ ...options, store });
+          try {
+            await store.ready();
+            // Every connection starts registered: the sequence spends its steps on outcomes.
+            for (const id of IDS)
+              for (const scope of SCOPES) {
+                const step: Step = { op: { kind: 'register' }, id, scope };
+                expect(apply(redis, step)).toEqual(apply(memory, step));
+              }
+            for (const step of steps) {
+              const expected = apply(memory, step);
+              const actual = apply(redis, step);
+              expect({ policy, step, result: actual }).toEqual({ policy, step, result: expected });
+              await store.flush();
+              expect(snapshot(redis)).toEqual(snapshot(memory));
+            }
+          } finally {
+            await Promise.all([memory.close(), redis.close()]);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -391,4 +391,60 @@ describeRedis('RedisStore in a fleet', () => {
     a.brama.success('db');
     await eventually(() => expect(b.brama.wouldAdmit('db')).toBe(true));
   });
+  it("trips on the fleet's combined evidence: each process alone sees too little", async () => {
+    fresh();
+    const options = {
+      tripPolicy: 'rate' as const,
+      window: { calls: 20 },
+      minimumCalls: 10,
+      failureRateThreshold: 0.5,
+    };
+    const fleet = [await join(options), await join(options), await join(options)];
+    for (const m of fleet) m.brama.register('db');
+    await flushAll();
+    // Each process: 2 successes, 2 failures (4 outcomes: below minimumCalls on its own).
+    for (const m of fleet) {
+      m.brama.success('db');
+      m.brama.failure('db', { reason: 'timeout' });
+      m.brama.success('db');
+      m.brama.failure('db', { reason: 'timeout' });
+      await m.store.flush();
+    }
+    // 12 outcomes fleet-wide, 6 failures: 50 % of at least 10 calls.
+    for (const m of fleet) {
+      await eventually(() => expect(m.brama.status('db').state).toBe('open'));
+    }
+    const opened = fleet.flatMap((m) => of(m.events, 'circuit_opened'));
+    expect(opened.filter((e) => (e.data as { origin: string }).origin === 'local')).toHaveLength(1);
+    expect((opened[0]!.data as { trip: unknown }).trip).toMatchObject({
+      rule: 'failure_rate',
+      threshold: 0.5,
+    });
+    // It tripped at the 10th outcome; the ones after it (while open) stay out of the window.
+    expect(fleet[0]!.brama.status('db')).toMatchObject({ windowCalls: 10, failureRate: 0.5 });
+  });
+
+  it('closes after successThreshold trials and then ramps up, fleet-wide', async () => {
+    fresh();
+    const options = { maxAttempts: 1, successThreshold: 2, rampUpMs: 60_000, random: () => 0.5 };
+    const a = await join(options);
+    const b = await join(options);
+    for (const m of [a, b]) m.brama.register('db');
+    await flushAll();
+    setState(a.brama, 'db', 'half_open');
+    await flushAll();
+    await eventually(() => expect(a.brama.isAvailable('db')).toBe(true));
+    a.brama.success('db');
+    await flushAll();
+    expect(a.brama.status('db').state).toBe('half_open'); // one of two
+    await eventually(() => expect(a.brama.isAvailable('db')).toBe(true));
+    a.brama.success('db');
+    await flushAll();
+    await eventually(() => expect(b.brama.status('db').state).toBe('closed'));
+    // Ramping up: half a minute in, a draw of 0.5 is refused; share grows from 0.
+    expect(b.brama.isAvailable('db')).toBe(false);
+    expect(a.brama.isAvailable('db')).toBe(false);
+    a.brama.closeCircuit('db'); // ends the ramp-up everywhere
+    await eventually(() => expect(b.brama.isAvailable('db')).toBe(true));
+  });
 });

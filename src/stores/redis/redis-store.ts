@@ -9,9 +9,18 @@
 import { BramaError } from '../../core/errors.js';
 import { addOutcome, emptyBatch, isEmptyBatch } from '../../core/outcome-batch.js';
 import { reasonText, type ConnectionRecord } from '../../core/record.js';
+import { isSlow } from '../../core/rate-policy.js';
 import { admit } from '../../core/transitions.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from '../local-apply.js';
-import type { ConnectionStore, ManualAction, Outcome, RemovalCause, StoreHost } from '../store.js';
+import {
+  NO_DETAILS,
+  type ConnectionStore,
+  type ManualAction,
+  type Outcome,
+  type OutcomeDetails,
+  type RemovalCause,
+  type StoreHost,
+} from '../store.js';
 import { Applier } from './apply.js';
 import { Coalescer, type PendingBatch } from './coalescer.js';
 import { RedisScripts } from './commands.js';
@@ -193,27 +202,26 @@ export class RedisStore implements ConnectionStore {
   }
 
   admit(record: ConnectionRecord): boolean {
-    const state = record.circuit.state;
+    const c = record.circuit;
     // The hot path: no I/O, no clock; `refusing` is true only while degraded under 'refuse'.
-    if (state === 'closed' || state === 'unknown') return !this.refusing;
-    const host = this.ctx.host;
-    const entry = this.entryOf(record);
-    if (this.degraded || this.refusing) {
-      const policy = this.settings.degradedPolicy;
-      if (policy === 'allow') return true;
-      if (policy === 'refuse') return false;
-    }
-    if (entry === undefined || !this.ctx.online || entry.local !== null)
-      return admitLocally(host, record);
-    const now = host.clock.now();
-    this.settle(record, now);
-    if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
-    return this.leases.admit(entry, now);
+    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown')
+      return !this.refusing;
+    return this.answer(record, true);
   }
 
   wouldAdmit(record: ConnectionRecord): boolean {
-    const state = record.circuit.state;
-    if (state === 'closed' || state === 'unknown') return !this.refusing;
+    const c = record.circuit;
+    if ((c.state === 'closed' && c.rampFrom === null) || c.state === 'unknown')
+      return !this.refusing;
+    return this.answer(record, false);
+  }
+
+  /**
+   * `admit` (`take`: a half-open call takes a leased slot, or asks for one) and `wouldAdmit`
+   * (nothing taken) beyond the hot path: the degraded policy, a ramp-up, the leases; in
+   * `'shadow'` mode, yes after the same bookkeeping.
+   */
+  private answer(record: ConnectionRecord, take: boolean): boolean {
     const host = this.ctx.host;
     const entry = this.entryOf(record);
     if (this.degraded || this.refusing) {
@@ -221,25 +229,35 @@ export class RedisStore implements ConnectionStore {
       if (policy === 'allow') return true;
       if (policy === 'refuse') return false;
     }
+    if (take && (entry === undefined || !this.ctx.online || entry.local !== null))
+      return admitLocally(host, record);
     const now = host.clock.now();
     this.settle(record, now);
-    if (entry === undefined || !this.ctx.online || entry.local !== null)
-      return admit(record.circuit, host.settingsOf(record), now) !== null;
-    if (record.circuit.state !== 'half_open') return record.circuit.state !== 'open';
-    return this.leases.holds(entry, now);
+    const settings = host.settingsOf(record);
+    const shadow = settings.mode === 'shadow';
+    const state = record.circuit.state;
+    if (state !== 'half_open' || entry === undefined || !this.ctx.online || entry.local !== null)
+      return admit(record.circuit, settings, now, host.random) !== null || shadow;
+    return (take ? this.leases.admit(entry, now) : this.leases.holds(entry, now)) || shadow;
   }
 
-  report(record: ConnectionRecord, outcome: Outcome, now: number, reason: unknown): void {
+  report(
+    record: ConnectionRecord,
+    outcome: Outcome,
+    now: number,
+    reason: unknown,
+    details: OutcomeDetails = NO_DETAILS,
+  ): void {
     const host = this.ctx.host;
     const entry = this.entryOf(record);
     // Computed once, before anything is applied: a reason that cannot become text must not
     // leave the outcome half counted.
     const text = reasonText(reason);
-    if (entry === undefined) return reportLocally(host, record, outcome, now, reason);
+    if (entry === undefined) return reportLocally(host, record, outcome, now, reason, details);
     const lease = this.leases.take(entry);
     if (!this.ctx.online || entry.local !== null) {
       this.coalescer.flush(entry);
-      reportLocally(host, record, outcome, now, reason);
+      reportLocally(host, record, outcome, now, reason, details);
       countOffline(entry, outcome, now, text);
       return;
     }
@@ -248,24 +266,34 @@ export class RedisStore implements ConnectionStore {
       this.coalescer.flush(entry);
       return this.sendBatch(entry, { batch: emptyBatch(), outcomes: [] }, lease);
     }
-    const reported = { outcome, reason, text, at: now };
-    if (lease === undefined) return this.coalescer.add(entry, reported, host.settingsOf(record));
-    // A trial's outcome goes on its own, with its lease.
+    const settings = host.settingsOf(record);
+    const slow = isSlow(details.durationMs, settings);
+    const retryAfterMs = outcome === 'failure' ? (details.retryAfterMs ?? null) : null;
+    const reported = { outcome, reason, text, at: now, details, slow };
+    if (lease === undefined && retryAfterMs === null)
+      return this.coalescer.add(entry, reported, settings);
+    // A trial's outcome, or a failure that asks for a pause, goes on its own.
     this.coalescer.flush(entry);
     const pending: PendingBatch = { batch: emptyBatch(), outcomes: [reported] };
-    addOutcome(pending.batch, outcome, text);
-    this.sendBatch(entry, pending, lease);
+    addOutcome(pending.batch, outcome, text, slow);
+    this.sendBatch(entry, pending, lease, retryAfterMs);
   }
 
   /** Sends a batch of outcomes (and a trial's lease); applies it locally when Redis is gone. */
-  private sendBatch(entry: Entry, pending: PendingBatch, lease?: Lease): void {
+  private sendBatch(
+    entry: Entry,
+    pending: PendingBatch,
+    lease?: Lease,
+    retryAfterMs: number | null = null,
+  ): void {
     const ctx = this.ctx;
     const { record } = entry;
     if (!ctx.current(entry)) return;
     const host = ctx.host;
     const local = (count: boolean): void => {
+      entry.diverged = true;
       for (const o of pending.outcomes) {
-        reportLocally(host, record, o.outcome, o.at, o.reason);
+        reportLocally(host, record, o.outcome, o.at, o.reason, o.details);
         if (count) countOffline(entry, o.outcome, o.at, o.text);
       }
     };
@@ -280,6 +308,8 @@ export class RedisStore implements ConnectionStore {
         lease?.token ?? null,
         lease?.generation ?? null,
         n,
+        'apply',
+        retryAfterMs,
       );
     void ctx.send(
       (s) => send(s, seq),
@@ -313,7 +343,9 @@ export class RedisStore implements ConnectionStore {
     if (entry !== undefined) this.coalescer.flush(entry); // outcomes reported before it first
     const local = (): void => {
       actLocally(host, record, action, now, reason, expiry);
-      if (entry !== undefined) entry.pendingAction = { action, reason: text, expiry };
+      if (entry === undefined) return;
+      entry.pendingAction = { action, reason: text, expiry };
+      entry.diverged = true;
     };
     if (entry === undefined || !this.ctx.online || entry.local !== null) return local();
     const seq = this.ctx.nextSeq();

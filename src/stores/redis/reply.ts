@@ -5,6 +5,8 @@
  */
 import { BramaError } from '../../core/errors.js';
 import type { Metadata } from '../../core/record.js';
+import type { TripRule } from '../../core/rate-policy.js';
+import type { WindowCounts } from '../../core/window.js';
 import { pickCircuitOptions, type CircuitOptions } from '../../core/settings.js';
 import {
   circuit as makeCircuit,
@@ -32,6 +34,10 @@ export interface RemoteConnection {
   /** The connection's own options, as given at its creation. */
   readonly options: CircuitOptions;
   readonly metadata: Metadata;
+  /** The `'rate'` policy's window counts (`null`: no window). */
+  readonly window: WindowCounts | null;
+  /** Why the last outcome-driven opening happened, `null` when none was recorded. */
+  readonly trip: TripRule | null;
 }
 
 /** What a script did, and the connection afterwards. */
@@ -80,7 +86,7 @@ export type ReportReply = ScriptReply | LeanReply;
 
 const HEADER = 9;
 /** The connection's fields (scripts/common.ts FIELDS) and the live lease count. */
-const FIELD_COUNT = 18;
+const FIELD_COUNT = 24;
 
 function malformed(detail: string): BramaError {
   return new BramaError(
@@ -176,7 +182,10 @@ function connection(r: readonly (string | null)[], at: number): RemoteConnection
     NO_TRIALS,
     number(r, at + 5),
     count(r, at + 6),
+    r[at + 17] === null ? 0 : count(r, at + 17),
+    numberOrNull(r, at + 18),
   );
+  const calls = r[at + 19] === null ? null : count(r, at + 19);
   return {
     circuit,
     version: count(r, at + 7),
@@ -193,8 +202,41 @@ function connection(r: readonly (string | null)[], at: number): RemoteConnection
     metadata: memo(decodedMetadata, r[at + 16] ?? null, () =>
       Object.freeze({ ...object(r, at + 16) }),
     ),
-    liveTrials: count(r, at + 17),
+    window:
+      calls === null
+        ? null
+        : { calls, failures: optionalCount(r, at + 20), slow: optionalCount(r, at + 21) },
+    trip: tripRule(text(r, at + 22)),
+    liveTrials: count(r, at + 23),
   };
+}
+
+function optionalCount(r: readonly (string | null)[], i: number): number {
+  return r[i] === null ? 0 : count(r, i);
+}
+
+const TRIP_RULES: ReadonlySet<string> = new Set([
+  'consecutive_failures',
+  'failure_rate',
+  'slow_call_rate',
+  'retry_after',
+  'failed_trial',
+]);
+
+/** The trip rule a script recorded (JSON); `null` for none or anything unexpected. */
+function tripRule(value: string | null): TripRule | null {
+  if (value === null) return null;
+  try {
+    const parsed = JSON.parse(value) as { rule?: unknown };
+    return typeof parsed === 'object' &&
+      parsed !== null &&
+      typeof parsed.rule === 'string' &&
+      TRIP_RULES.has(parsed.rule)
+      ? (Object.freeze(parsed) as TripRule)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Decodes the common reply of register, report, acquire_trial, act and read. */

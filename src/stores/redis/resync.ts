@@ -71,6 +71,7 @@ export class Resync {
         if (entry.syncing === frozen) entry.syncing = null;
         if (!reply.found) return;
         entry.local = null;
+        entry.diverged = false; // this answer carries the local changes: Redis wins again
         core.ingest(entry, reply, 'sync', null, sentEpoch);
         // Outcomes counted offline while this was in flight go in the next one.
         if (entry.offline !== null && core.online) void this.sync(entry);

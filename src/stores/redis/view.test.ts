@@ -29,6 +29,8 @@ function remote(registeredAt: number, version: number, totalFailures = 0): Remot
     lastActivityAt: 5_000,
     options: {},
     metadata: {},
+    window: null,
+    trip: null,
   };
 }
 
@@ -39,7 +41,8 @@ function row(): unknown[] {
   return [
     '6000', '1', '0', 'closed', '1', '0', '0', '1', '0',
     'open', '3', '5000', '65000', '1', '5000', '7', '12', '3', '1', '5000', 'boom', '4000', '1000',
-    '5000', '{}', '{"team":"a"}', '0',
+    '5000', '{}', '{"team":"a"}', '0', false, '40', '9', '2', '{"rule":"failure_rate","rate":0.6}',
+    '0',
   ]; // prettier-ignore
 }
 
@@ -136,6 +139,8 @@ describe('view: announcements', () => {
     expect(parsed?.result.connection).toMatchObject({ version: 12 });
     expect(parsed?.result.connection.circuit.generation).toBe(7);
     expect(parsed?.result.connection.metadata).toEqual({ team: 'a' });
+    expect(parsed?.result.connection.window).toEqual({ calls: 40, failures: 9, slow: 2 });
+    expect(parsed?.result.connection.trip).toEqual({ rule: 'failure_rate', rate: 0.6 });
     expect(parseAnnouncement(JSON.stringify({ ...message, kind: 'refresh' }))?.kind).toBe('sync');
     const none = parseAnnouncement(JSON.stringify({ ...message, tag: connectionTag('db', null) }));
     expect(none).toMatchObject({ identifier: 'db', scope: null });

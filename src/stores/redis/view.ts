@@ -11,11 +11,15 @@
  * subscription, but are hints: one could be forged, or come from a Redis that has since lost
  * it. A hint applies when it is newer than the last answer, and a hint that changes the state
  * is checked by reading the connection back (an answer sent after it), so a wrong hint cannot
- * hold a view for longer than one round trip. Announcements are decoded in announcement.ts.
+ * hold a view for longer than one round trip. A view holding changes made while Redis could
+ * not be told takes neither until its sync is answered (see {@link Entry.diverged}).
+ * Announcements are decoded in announcement.ts.
  */
 import type { ConnectionRecord } from '../../core/record.js';
+import type { OutcomeWindowSpec } from '../../core/settings.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
-import type { ManualAction, Outcome } from '../store.js';
+import { snapshotWindow } from '../../core/window.js';
+import type { ManualAction, Outcome, OutcomeDetails } from '../store.js';
 import type { OutcomeBatch } from '../../core/outcome-batch.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
 import type { LeanReply, RemoteConnection } from './reply.js';
@@ -60,6 +64,10 @@ export interface BatchedOutcome {
   readonly text: string | null;
   /** When it was reported (registry clock). */
   readonly at: number;
+  /** Its duration and retry-after, as reported. */
+  readonly details: OutcomeDetails;
+  /** Whether it was slow under the connection's settings when reported. */
+  readonly slow: boolean;
 }
 
 /** The outcomes of one connection waiting to leave. */
@@ -111,6 +119,12 @@ export interface Entry {
    * answer (`'unreachable'`). `null`: shared as usual.
    */
   local: 'broken' | 'unreachable' | null;
+  /**
+   * The view holds changes applied locally (while degraded or local) that Redis has not seen:
+   * until the answer of the sync that carries them, no other answer or announcement overwrites
+   * it, so the sync's seed still has them (a local trip wins a rebuild, see scripts/sync.ts).
+   */
+  diverged: boolean;
 }
 
 /** A fresh entry: nothing loaded from Redis yet. */
@@ -139,6 +153,7 @@ export function createEntry(record: ConnectionRecord): Entry {
     verify: false,
     verifying: false,
     local: null,
+    diverged: false,
   };
 }
 
@@ -183,7 +198,14 @@ export function writeRemote(
     NO_TRIALS,
     c.changedAt - offset,
     c.generation,
+    c.trialSuccesses,
+    local(c.rampFrom),
   );
+  record.trip = remote.trip;
+  const w = remote.window;
+  // The counts of Redis' window, under the shape it was kept with (the settings' shape when it
+  // has the same kind).
+  record.window = w === null ? null : snapshotWindow(windowSpecOf(record, w.calls), w);
   // Outcomes counted while degraded are not in Redis yet: keep them in the view's totals.
   record.totalFailures = remote.totalFailures + notSent(entry, 'failures');
   record.totalSuccesses = remote.totalSuccesses + notSent(entry, 'successes');
@@ -238,6 +260,12 @@ export function writeCounters(
   entry.trustedVersion = reply.version;
 }
 
+/** The window shape to show Redis' counts under: the connection's own, else a count window. */
+function windowSpecOf(record: ConnectionRecord, calls: number): OutcomeWindowSpec {
+  const spec = record.settings?.window;
+  return spec ?? { calls: Math.max(1, calls) };
+}
+
 /** Outcomes counted offline that Redis has not confirmed. */
 function notSent(entry: Entry, what: 'failures' | 'successes'): number {
   return (entry.offline?.[what] ?? 0) + (entry.syncing?.counts[what] ?? 0);
@@ -258,6 +286,7 @@ export function countOffline(
   reason: string | null,
 ): void {
   if (outcome === 'ignore') return;
+  entry.diverged = true;
   const o = (entry.offline ??= {
     successes: 0,
     failures: 0,

@@ -8,15 +8,15 @@ export const ACQUIRE_TRIAL_LUA = `
   openUntil. 'half_open': drops expired leases (score <= now), then admits and leases the
   token while fewer than halfOpenProbes remain. Not activity.
 
-  A process leases ahead of its callers and hands the lease to a call up to ARGV[11] ms later,
-  so the lease lives now + ARGV[11] + probeTimeout; touch_trial sets it to admission +
+  A process leases ahead of its callers and hands the lease to a call up to ARGV[20] ms later,
+  so the lease lives now + ARGV[20] + probeTimeout; touch_trial sets it to admission +
   probeTimeout when a call takes it, and an unused lease is given back (report 'ignore').
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..9] effective settings (see report)
-  ARGV[10] lease token (unique per attempt)
-  ARGV[11] hold ms: how long the process may keep the lease before handing it to a call
+  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
+  ARGV[19] lease token (unique per attempt)
+  ARGV[20] hold ms: how long the process may keep the lease before handing it to a call
 ${TAIL_DOC}
   Announces (kind 'expire') only when it recorded the lazy open → half_open transition.
 
@@ -28,7 +28,7 @@ ${COMMON_LUA}
 local now, ttl, c = begin()
 if c == nil then return missing(now) end
 local s = settings(2)
-local token, hold = ARGV[10], tonumber(ARGV[11])
+local token, hold = ARGV[19], tonumber(ARGV[20])
 local expired = settle(c, now)
 if expired then
   c.version = c.version + 1

@@ -6,12 +6,12 @@ export const ACT_LUA = `
   act: a manual action (transitions.ts openManually / closeManually / force), after a settle.
   Always activity and always bumps generation, even when the state does not change.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..9] effective settings (see report)
-  ARGV[10] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
-  ARGV[11] 'open' only: this opening's expiry in ms, '' for the strategy's period
-  ARGV[12] the action's reason: '' for none, else '=' followed by the text
+  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
+  ARGV[19] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
+  ARGV[20] 'open' only: this opening's expiry in ms, '' for the strategy's period
+  ARGV[21] the action's reason: '' for none, else '=' followed by the text
 ${TAIL_DOC}
   Always announces (kind = the action): a manual action reaches every process.
 
@@ -22,7 +22,7 @@ ${COMMON_LUA}
 local now, ttl, c = begin()
 if c == nil then return missing(now) end
 local s = settings(2)
-local action, expiry, reason = ARGV[10], ARGV[11], ARGV[12]
+local action, expiry, reason = ARGV[19], ARGV[20], ARGV[21]
 if duplicate() then return reply(now, c, false, c.state, false, false, 0, false, true) end
 local expired = settle(c, now)
 local from = c.state

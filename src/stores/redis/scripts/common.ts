@@ -4,9 +4,9 @@
  * in step. Conventions:
  *
  * - Time is Redis server time (`TIME`, epoch ms), never a client clock, so a fleet agrees on it.
- * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set (same hash tag:
- *   one cluster slot). The hash also holds, per process, the last command sequence number applied
- *   (field `s:<source>`).
+ * - KEYS[1] is the connection's state hash, KEYS[2] its trial-lease sorted set, KEYS[3] the
+ *   outcomes of its `'rate'` count window (same hash tag: one cluster slot). The hash also holds,
+ *   per process, the last command sequence number applied (field `s:<source>`).
  * - Numbers are written and replied as `%.17g` strings: Lua numbers are doubles, and a Lua
  *   number in a reply would be truncated to an integer (expiries may be fractional ms).
  * - A `null` field is absent from the hash and `false` (a nil bulk) in a reply.
@@ -55,12 +55,17 @@ if redis.replicate_commands then redis.replicate_commands() end
 
 local FIELDS = { 'state', 'failureCount', 'openedAt', 'openUntil', 'openings', 'changedAt',
   'generation', 'version', 'totalFailures', 'totalSuccesses', 'lastFailureTime',
-  'lastFailureReason', 'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata' }
--- Stored but never replied: when the state was last announced, and the rebuild bookkeeping of
--- a connection recreated from what processes knew (see sync).
+  'lastFailureReason', 'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata',
+  'trialSuccesses', 'rampFrom', 'wcalls', 'wfailures', 'wslow', 'trip' }
+-- Stored but never replied: when the state was last announced, the rebuild bookkeeping of a
+-- connection recreated from what processes knew (see sync), and the 'rate' window's position,
+-- shape and time buckets.
 local HIDDEN = { 'announcedAt', 'announcedVersion', 'rebuilt', 'baseFailures', 'baseSuccesses',
-  'expiresAt' }
-local TEXT = { state = true, lastFailureReason = true, options = true, metadata = true }
+  'expiresAt', 'wnext', 'wshape', 'w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9' }
+local TEXT = { state = true, lastFailureReason = true, options = true, metadata = true,
+  trip = true, wshape = true, w0 = true, w1 = true, w2 = true, w3 = true, w4 = true, w5 = true,
+  w6 = true, w7 = true, w8 = true, w9 = true }
+local BUCKETS = 10
 local SEQ_KEEP = 64
 local SEQ_MAX_AGE = 86400000
 local SEQ_FIELD = 's:' .. ARGV[#ARGV - 2]
@@ -108,7 +113,12 @@ local function settings(i)
   return { maxAttempts = tonumber(ARGV[i]), expiry = tonumber(ARGV[i + 1]),
     expiryStrategy = ARGV[i + 2], initialExpiry = tonumber(ARGV[i + 3]),
     maxExpiry = tonumber(ARGV[i + 4]), backoffFactor = tonumber(ARGV[i + 5]),
-    halfOpenProbes = tonumber(ARGV[i + 6]), probeTimeout = tonumber(ARGV[i + 7]) }
+    halfOpenProbes = tonumber(ARGV[i + 6]), probeTimeout = tonumber(ARGV[i + 7]),
+    tripPolicy = ARGV[i + 8], failureRateThreshold = tonumber(ARGV[i + 9]),
+    slowCalls = ARGV[i + 10] == '1', slowCallRateThreshold = tonumber(ARGV[i + 11]),
+    windowKind = ARGV[i + 12], windowSize = tonumber(ARGV[i + 13]),
+    minimumCalls = tonumber(ARGV[i + 14]), successThreshold = tonumber(ARGV[i + 15]),
+    rampUpMs = tonumber(ARGV[i + 16]) }
 end
 
 -- backoff.ts openPeriod
@@ -124,6 +134,7 @@ end
 local function bump(c)
   c.generation = c.generation + 1
   c.clear_trials = true
+  c.trialSuccesses = 0
   c.rebuilt, c.baseFailures, c.baseSuccesses = nil, nil, nil
 end
 
@@ -147,17 +158,117 @@ local function opened(c, s, now, expiry)
   c.state = 'open'
   c.openedAt = now
   c.openUntil = now + (expiry or open_period(s, c.openings))
+  c.rampFrom = nil
   bump(c)
 end
 
--- transitions.ts closed
-local function closed(c, now)
+-- The 'rate' policy's window (core/window.ts): counters wcalls/wfailures/wslow in the hash;
+-- a count window keeps one digit per outcome (1: failed, 2: slow, added) in KEYS[3], written
+-- with SETRANGE at wnext; a time window keeps ten buckets w0..w9 'index:calls:failures:slow'.
+local function window_clear(c)
+  c.wcalls, c.wfailures, c.wslow, c.wnext = nil, nil, nil, nil
+  for i = 0, BUCKETS - 1 do c['w' .. i] = nil end
+  c.clear_window = true
+end
+
+-- transitions.ts closed (rampFrom: when a ramp-up begins, nil for none); a circuit that closes
+-- after being open or half-open empties its window.
+local function closed(c, now, rampFrom)
   if c.state ~= 'closed' then c.changedAt = now end
+  if c.state == 'open' or c.state == 'half_open' or c.state == 'closed' then window_clear(c) end
   c.state = 'closed'
   c.failureCount = 0
   c.openUntil = nil
   c.openings = 0
+  c.rampFrom = rampFrom
   bump(c)
+end
+
+local function window_shape(s) return s.windowKind .. ':' .. num(s.windowSize) end
+
+-- One time bucket's fields, or nil when the value is not one.
+local function bucket_of(v)
+  if v == nil then return nil end
+  local index, calls, failures, slow = string.match(v, '^(-?%d+):(%d+):(%d+):(%d+)$')
+  if index == nil then return nil end
+  return tonumber(index), tonumber(calls), tonumber(failures), tonumber(slow)
+end
+
+-- Drops the time buckets that have left the window by now.
+local function window_advance(c, s, now)
+  if s.windowKind ~= 'ms' then return end
+  local oldest = math.floor(now / (s.windowSize / BUCKETS)) - (BUCKETS - 1)
+  for i = 0, BUCKETS - 1 do
+    local field = 'w' .. i
+    if c[field] ~= nil then
+      local index, calls, failures, slows = bucket_of(c[field])
+      if index == nil or index < oldest then
+        c.wcalls = (c.wcalls or 0) - (calls or 0)
+        c.wfailures = (c.wfailures or 0) - (failures or 0)
+        c.wslow = (c.wslow or 0) - (slows or 0)
+        c[field] = nil
+      end
+    end
+  end
+end
+
+-- Records one outcome of an unknown or closed circuit (window.ts add).
+local function window_add(c, s, failed, slow, now)
+  if c.wshape ~= window_shape(s) then
+    window_clear(c)
+    c.wshape = window_shape(s)
+  end
+  c.wcalls, c.wfailures, c.wslow = c.wcalls or 0, c.wfailures or 0, c.wslow or 0
+  local f, w = failed and 1 or 0, slow and 1 or 0
+  if s.windowKind == 'calls' then
+    local at = c.wnext or 0
+    if c.wcalls >= s.windowSize then
+      local old = tonumber(redis.call('GETRANGE', KEYS[3], at, at)) or 0
+      c.wfailures = c.wfailures - old % 2
+      c.wslow = c.wslow - math.floor(old / 2)
+    else
+      c.wcalls = c.wcalls + 1
+    end
+    redis.call('SETRANGE', KEYS[3], at, tostring(f + 2 * w))
+    c.wnext = (at + 1) % s.windowSize
+    c.clear_window = false
+  else
+    window_advance(c, s, now)
+    local bucket = math.floor(now / (s.windowSize / BUCKETS))
+    local field = 'w' .. (bucket % BUCKETS)
+    local index, calls, failures, slows = bucket_of(c[field])
+    if index ~= bucket then
+      -- An older bucket in this slot leaves the window (window_advance usually did it).
+      if index ~= nil then
+        c.wcalls = c.wcalls - calls
+        c.wfailures = c.wfailures - failures
+        c.wslow = c.wslow - slows
+      end
+      calls, failures, slows = 0, 0, 0
+    end
+    c[field] = num(bucket) .. ':' .. num(calls + 1) .. ':' .. num(failures + f) .. ':' .. num(slows + w)
+    c.wcalls = c.wcalls + 1
+  end
+  c.wfailures = c.wfailures + f
+  c.wslow = c.wslow + w
+end
+
+-- rate-policy.ts rateTrip: the rule that opens the circuit, as the JSON events carry, or nil.
+local function rate_trip(c, s)
+  local calls = c.wcalls or 0
+  if calls < s.minimumCalls or calls == 0 then return nil end
+  local failures = (c.wfailures or 0) / calls
+  if failures >= s.failureRateThreshold then
+    return cjson.encode({ rule = 'failure_rate', rate = failures,
+      threshold = s.failureRateThreshold, calls = calls })
+  end
+  if not s.slowCalls then return nil end
+  local slow = (c.wslow or 0) / calls
+  if slow >= s.slowCallRateThreshold then
+    return cjson.encode({ rule = 'slow_call_rate', rate = slow,
+      threshold = s.slowCallRateThreshold, calls = calls })
+  end
+  return nil
 end
 
 local function save_fields(c, list, set, del)
@@ -183,6 +294,10 @@ local function save(c)
     redis.call('DEL', KEYS[2])
     c.clear_trials = false
   end
+  if c.clear_window then
+    redis.call('DEL', KEYS[3])
+    c.clear_window = false
+  end
 end
 
 -- When the keys should expire: at the latest of last activity and the end of an open period,
@@ -199,9 +314,11 @@ local function expire(c, ttl)
   if at ~= nil then
     redis.call('PEXPIREAT', KEYS[1], num(at))
     redis.call('PEXPIREAT', KEYS[2], num(at))
+    redis.call('PEXPIREAT', KEYS[3], num(at))
   else
     redis.call('PERSIST', KEYS[1])
     redis.call('PERSIST', KEYS[2])
+    redis.call('PERSIST', KEYS[3])
   end
 end
 
@@ -252,9 +369,11 @@ local function persist(c, ttl, now)
   if at ~= nil then
     redis.call('PEXPIREAT', KEYS[1], num(at))
     redis.call('PEXPIREAT', KEYS[2], num(at))
+    redis.call('PEXPIREAT', KEYS[3], num(at))
   elseif c.was ~= nil and c.was.expiresAt ~= nil then
     redis.call('PERSIST', KEYS[1])
     redis.call('PERSIST', KEYS[2])
+    redis.call('PERSIST', KEYS[3])
   end
   applied(now)
 end
@@ -268,7 +387,14 @@ end
 
 local function missing(now) return { num(now), '0' } end
 
+-- A time window's counts as of now, for a reply (nothing is saved).
+local function window_current(c, now)
+  local size = string.match(c.wshape or '', '^ms:(.+)$')
+  if size ~= nil then window_advance(c, { windowKind = 'ms', windowSize = tonumber(size) }, now) end
+end
+
 local function reply(now, c, expired, from, transitioned, flag, retry, announced, dup)
+  window_current(c, now)
   local r = { num(now), '1', expired and '1' or '0', from, transitioned and '1' or '0',
     flag and '1' or '0', num(retry), announced and '1' or '0', dup and '1' or '0' }
   for _, f in ipairs(FIELDS) do

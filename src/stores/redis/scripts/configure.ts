@@ -6,7 +6,7 @@ export const CONFIGURE_LUA = `
   configure: replaces the connection's own options (and metadata, when given), fleet-wide.
   State is untouched (the next operation applies the new settings); configuring is activity.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
   ARGV[2] the connection's own options, JSON (the whole set, not a patch)
   ARGV[3] metadata, JSON, or '' to keep it

@@ -6,7 +6,7 @@ export const READ_LUA = `
   read: the connection's state, settled. Reading is not activity: the TTL moves only when the
   settle records the open → half_open change (lastActivityAt = max(it, openUntil)).
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
 ${TAIL_DOC}
   Announces (kind 'expire') only when it recorded the lazy open → half_open transition.

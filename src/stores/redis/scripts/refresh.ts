@@ -8,7 +8,7 @@ export const REFRESH_LUA = `
   burst may go unannounced, so the process that made it sends this shortly after: every view
   then holds the same counters within the interval, whatever the traffic. Not activity.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
 ${TAIL_DOC}
   Announces (kind 'refresh', or 'expire' when it settled) when the state changed since the last

@@ -17,7 +17,7 @@ export const REGISTER_LUA = `
   existing connection is only settled and its lastActivityAt set to now (registration is
   activity); its options and metadata are kept.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs (keys expire at lastActivityAt + ttlMs; 0 = never)
   ARGV[2] the connection's own options, JSON (only used when creating)
   ARGV[3] metadata, JSON (only used when creating)

@@ -10,41 +10,40 @@ export const LEAN_REPLY_DOC = `
 /** Lua of `report`. */
 export const REPORT_LUA = `
 --[[
-  report: applies a batch of outcomes of one connection atomically, with the result of applying
-  them one by one, in order, at this moment (src/core/outcome-batch.ts applyBatch, on top of
-  transitions.ts onSuccess / onFailure): failures before the first success add to the count;
-  the first success resets it (closing an unknown or half-open circuit); after it, a run of
-  maxAttempts failures trips the circuit, else the count ends as the failures after the last
-  success; once open, the rest counts in the totals only. Plus the counters of memory-store's
-  report. Outcomes are activity (lastActivityAt = now); a batch with none (an ignored trial)
-  only releases its lease.
+  report: applies a batch of outcomes of one connection atomically, one by one, in order, at this
+  moment (src/core/outcome.ts applyOutcome on top of transitions.ts onSuccess / onFailure, with
+  the 'rate' policy's window): plus the counters of memory-store's report. Outcomes are activity
+  (lastActivityAt = now); a batch with none (an ignored trial) only releases its lease.
 
-  Fast path: when the batch moves no state, settles nothing and no announcement is due, the
+  Fast path (the 'consecutive' policy): when the batch's summary shows it moves no state (the
+  summary is src/core/outcome-batch.ts's), settles nothing and no announcement is due, the
   script reads and writes only the fields it needs and gives the lean reply. Otherwise it loads
   the whole connection and gives the common reply.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..9] effective settings: maxAttempts, expiry, expiryStrategy, initialExpiry,
-             maxExpiry, backoffFactor, halfOpenProbes, probeTimeout
-  ARGV[10] successes  ARGV[11] failures  ARGV[12] head (failures before the first success)
-  ARGV[13] run (longest failure run after the first success)
-  ARGV[14] tail (failures after the last success)
-  ARGV[15] the last failure's reason: '' for none, else '=' followed by the text
-  ARGV[16] trial lease token to release, '' for none. An empty batch without a token frees the
+  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
+  ARGV[19] successes  ARGV[20] failures  ARGV[21] head (failures before the first success)
+  ARGV[22] run (longest failure run after the first success)
+  ARGV[23] tail (failures after the last success)
+  ARGV[24] the last failure's reason: '' for none, else '=' followed by the text
+  ARGV[25] trial lease token to release, '' for none. An empty batch without a token frees the
            oldest lease (the core's onIgnored); with one, exactly that lease.
-  ARGV[17] fence: the generation the reporting trial was admitted in, '' for none. A trial's
+  ARGV[26] fence: the generation the reporting trial was admitted in, '' for none. A trial's
            result that arrives in a later half-open period (its own has ended) is counted in
            the totals but cannot decide the new period. In any other state the outcome applies
            as usual, as with the memory store.
-  ARGV[18] mode: '' to apply the outcomes, 'totals' to count them in the totals only (outcomes
+  ARGV[27] mode: '' to apply the outcomes, 'totals' to count them in the totals only (outcomes
            replayed after an outage must not move a state the fleet has moved on from)
-  ARGV[19] announce interval ms: a report that changes no state still announces the
+  ARGV[28] announce interval ms: a report that changes no state still announces the
            connection when the last announcement is at least this old
+  ARGV[29] the outcomes in order, one letter each: 's' success, 'f' failure, 'S' and 'F' slow
+  ARGV[30] retry-after ms of the batch's last failure ('' for none; such a batch holds one
+           outcome): it opens the circuit at once for exactly that long
 ${TAIL_DOC}
-  Announces when the batch changed the state (kind 'failure' when it opened the circuit or a
-  failure closed an unknown one, else 'success'), when it only settled it (kind 'expire'), or,
-  with kind 'refresh', when the last announcement is older than ARGV[19].
+  Announces when the batch changed the state (kind: the outcome of its last transition), when it
+  only settled it (kind 'expire'), or, with kind 'refresh', when the last announcement is older
+  than ARGV[28].
 
   Reply: the lean reply, or the common reply. [5] transitioned = '1' only for the one call
   whose outcomes changed the state, so exactly one reporter sees a trip.
@@ -54,49 +53,75 @@ ${REPLY_DOC}
 ${COMMON_LUA}
 local now, ttl = server_now(), tonumber(ARGV[1])
 local s = settings(2)
-local b = { successes = tonumber(ARGV[10]), failures = tonumber(ARGV[11]),
-  head = tonumber(ARGV[12]), run = tonumber(ARGV[13]), tail = tonumber(ARGV[14]) }
-local reason, token, fence = ARGV[15], ARGV[16], tonumber(ARGV[17])
-local totals_only, every = ARGV[18] == 'totals', tonumber(ARGV[19])
+local b = { successes = tonumber(ARGV[19]), failures = tonumber(ARGV[20]),
+  head = tonumber(ARGV[21]), run = tonumber(ARGV[22]), tail = tonumber(ARGV[23]) }
+local reason, token, fence = ARGV[24], ARGV[25], tonumber(ARGV[26])
+local totals_only, every = ARGV[27] == 'totals', tonumber(ARGV[28])
 local counts = b.successes + b.failures > 0
+local codes, retry = ARGV[29], tonumber(ARGV[30])
 
--- n failures in a row (outcome-batch.ts failures)
-local function fail_run(c, n)
-  if n == 0 or c.state == 'open' then return end
-  if c.state == 'half_open' then
+-- outcome.ts applyOutcome, for one outcome; returns whether the state changed.
+local function apply_one(c, failed, slow)
+  local st = c.state
+  local rate = nil
+  if (st == 'closed' or st == 'unknown') and s.tripPolicy == 'rate' then
+    window_add(c, s, failed, slow, now)
+    rate = rate_trip(c, s)
+  end
+  if failed then
+    if st == 'open' then return false end
     c.failureCount = c.failureCount + 1
-    opened(c, s, now, nil)
-  elseif c.state == 'unknown' then
-    c.failureCount = c.failureCount + 1
-    if c.failureCount >= s.maxAttempts then
-      opened(c, s, now, nil)
-    else
+    if st == 'half_open' then
+      opened(c, s, now, retry)
+      c.trip = retry and cjson.encode({ rule = 'retry_after', retryAfterMs = retry })
+        or cjson.encode({ rule = 'failed_trial' })
+      return true
+    end
+    local trips = retry ~= nil or (s.tripPolicy == 'rate' and rate ~= nil)
+      or (s.tripPolicy ~= 'rate' and c.failureCount >= s.maxAttempts)
+    if trips then
+      opened(c, s, now, retry)
+      if retry ~= nil then c.trip = cjson.encode({ rule = 'retry_after', retryAfterMs = retry })
+      elseif rate ~= nil then c.trip = rate
+      else c.trip = cjson.encode({ rule = 'consecutive_failures', failures = c.failureCount,
+        threshold = s.maxAttempts }) end
+      return true
+    end
+    if st == 'unknown' then
       c.state = 'closed'
       c.changedAt = now
       bump(c)
+      return true
     end
-    fail_run(c, n - 1)
-  else
-    c.failureCount = c.failureCount + math.min(n, math.max(1, s.maxAttempts - c.failureCount))
-    if c.failureCount >= s.maxAttempts then opened(c, s, now, nil) end
+    return false
   end
-end
-
--- outcome-batch.ts applyBatch
-local function apply_batch(c)
-  if b.head > 0 then
-    fail_run(c, b.head)
-    if b.successes == 0 then return end
-  elseif b.successes == 0 then
-    return
-  end
-  if c.state == 'closed' then
+  if st == 'closed' then
     c.failureCount = 0
-  elseif c.state == 'unknown' or c.state == 'half_open' then
-    closed(c, now)
+    if rate == nil then return false end
+    opened(c, s, now, nil)
+    c.trip = rate
+    return true
+  elseif st == 'unknown' then
+    if rate ~= nil then
+      opened(c, s, now, nil)
+      c.trip = rate
+    else
+      closed(c, now, nil)
+    end
+    return true
+  elseif st == 'half_open' then
+    local successes = (c.trialSuccesses or 0) + 1
+    if successes >= s.successThreshold then
+      local ramp = nil
+      if s.rampUpMs > 0 then ramp = now end
+      closed(c, now, ramp)
+      return true
+    end
+    c.trialSuccesses = successes
+    if token == '' then redis.call('ZPOPMIN', KEYS[2]) end -- its trial slot is free again
+    return false
   end
-  if c.state ~= 'closed' then return end
-  if b.run >= s.maxAttempts then fail_run(c, s.maxAttempts) else fail_run(c, b.tail) end
+  return false -- open: totals only
 end
 
 local function count_totals(c)
@@ -122,7 +147,8 @@ local function lean(dup, version, failures, successes, count)
   return { num(now), '2', dup and '1' or '0', v[4], version, state, count, failures, successes }
 end
 if duplicate_of(v[10]) then return lean(true, v[5] or '0', v[8], v[9], v[2]) end
-if token == '' and counts and now - (tonumber(v[6]) or 0) < every then
+if token == '' and counts and s.tripPolicy ~= 'rate' and retry == nil
+    and now - (tonumber(v[6]) or 0) < every then
   local open_now = state == 'open' and v[3] ~= false and now < tonumber(v[3])
   local keeps, count = open_now or (totals_only and state ~= 'open'), fc
   if not keeps and state == 'closed' then
@@ -168,14 +194,22 @@ local expired = settle(c, now)
 local from = c.state
 local decides = not totals_only and not (fence ~= nil and fence ~= c.generation and from == 'half_open')
 count_totals(c)
-if decides then apply_batch(c) end
+local cause = nil
+if decides then
+  for i = 1, #codes do
+    local code = string.sub(codes, i, i)
+    local failed = code == 'f' or code == 'F'
+    if apply_one(c, failed, code == 'S' or code == 'F') then
+      if failed then cause = 'failure' else cause = 'success' end
+    end
+  end
+end
 if not counts and token == '' and from == 'half_open' then redis.call('ZPOPMIN', KEYS[2]) end
 if token ~= '' then redis.call('ZREM', KEYS[2], token) end
 local moved = c.state ~= from
 local kind = nil
 if counts or expired then c.version = c.version + 1 end
-if moved then
-  if c.state == 'open' or (from == 'unknown' and b.head > 0) then kind = 'failure' else kind = 'success' end
+if moved then kind = cause or 'success'
 elseif expired then kind = 'expire'
 elseif counts and now - (c.announcedAt or 0) >= every then kind = 'refresh' end
 if kind ~= nil then announcing(c, now) end

@@ -17,7 +17,7 @@ export const SYNC_LUA = `
     higher consecutive failure count and openings; the totals are the highest totals any process
     last saw in Redis plus what every process counted while degraded.
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
   ARGV[2] the connection's own options, JSON (only used when creating)
   ARGV[3] metadata, JSON (only used when creating)

@@ -5,7 +5,7 @@ export const TOUCH_TRIAL_LUA = `
   moment (the call's admission, give or take one round trip), not after it was leased.
   Does nothing when the lease is gone (it lapsed, or a transition dropped every lease).
 
-  KEYS[1] state hash   KEYS[2] trial-lease sorted set
+  KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] lease token  ARGV[2] probeTimeout ms
 
   Reply: { now (server ms), found: '1' when the lease was still there, else '0' }.
