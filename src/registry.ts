@@ -18,6 +18,7 @@ import {
 import type { CircuitState } from './core/state.js';
 import { toStatus, type ConnectionStatus } from './core/status.js';
 import { admit } from './core/transitions.js';
+import { hasShape } from './core/window.js';
 import { EventSender } from './event-sender.js';
 import { EventBus } from './events/event-bus.js';
 import type { ChangeOrigin } from './events/types.js';
@@ -88,6 +89,18 @@ export class Registry implements StoreHost {
   configure(patch: CircuitOptions): void {
     this.globalOptions = mergeCircuitOptions(this.globalOptions, patch);
     this.configVersion++;
+    for (const record of this.store.records()) this.dropStaleWindow(record);
+  }
+
+  /**
+   * After a configure: a `'rate'` window kept under another trip policy or shape is emptied (its
+   * counts say nothing under the new one), so status and the next outcome start from zero.
+   */
+  private dropStaleWindow(record: ConnectionRecord): void {
+    const w = record.window;
+    if (w === null) return;
+    const s = this.settingsOf(record);
+    if (s.tripPolicy !== 'rate' || !hasShape(w, s.window)) record.window = null;
   }
 
   /** Snapshots of every connection (`scope` undefined) or of one scope's (`null`: none). */
@@ -148,6 +161,7 @@ export class Registry implements StoreHost {
     pickCircuitOptions({ ...merged }); // the merged set must be consistent too (maxExpiry >= initialExpiry)
     record.options = merged;
     record.settings = null;
+    this.dropStaleWindow(record);
     if (metadata !== null) record.metadata = metadata;
     record.lastActivityAt = Math.max(record.lastActivityAt, this.clock.now());
     this.store.reconfigured(record);

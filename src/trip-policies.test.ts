@@ -260,6 +260,27 @@ describe('successThreshold', () => {
   });
 });
 
+describe('a configure that changes the trip policy or the window shape', () => {
+  it('empties the window (its counts say nothing under the new shape)', () => {
+    const { brama } = setup({ ...rate, minimumCalls: 4 });
+    brama.register('db');
+    brama.register('api', { window: { calls: 10 } });
+    for (const id of ['db', 'api']) {
+      brama.failure(id);
+      brama.success(id);
+      brama.failure(id);
+    }
+    brama.configure({ window: { calls: 50 } }); // db's shape changes; api keeps its own
+    expect(brama.status('db')).toMatchObject({ windowCalls: 0, failureRate: null });
+    expect(brama.status('api')).toMatchObject({ windowCalls: 3 });
+    brama.configure('api', { tripPolicy: 'consecutive' });
+    brama.configure('api', { tripPolicy: 'rate' }); // back: the old outcomes do not return
+    expect(brama.status('api').windowCalls).toBe(0);
+    brama.failure('db');
+    expect(brama.status('db')).toMatchObject({ state: 'closed', windowCalls: 1 });
+  });
+});
+
 describe('rampUpMs', () => {
   it('lets calls back in gradually after trials close the circuit (seeded random)', () => {
     const draws = [0.1, 0.3, 0.6, 0.49, 0.99];
@@ -281,7 +302,8 @@ describe('rampUpMs', () => {
       false,
     ]);
     expect(brama.wouldAdmit('db')).toBe(true); // draws 0.1 again
-    clock.advance(500); // share 1: everyone
+    const drawn = i;
+    clock.advance(500); // share 1: everyone, and the ramp-up is over (nothing drawn any more)
     expect([0, 1, 2, 3, 4].map(() => brama.isAvailable('db'))).toEqual([
       true,
       true,
@@ -289,6 +311,7 @@ describe('rampUpMs', () => {
       true,
       true,
     ]);
+    expect(i).toBe(drawn);
   });
 
   it('a refused call gets a CircuitOpenError; closeCircuit and resetCircuit end the ramp-up', async () => {

@@ -31,7 +31,8 @@ export function settle(c: Circuit, now: number): Circuit {
 /**
  * May a call go ahead now? Returns the circuit to keep when admitted (in half-open it records
  * the trial), or `null` when refused. While a ramp-up runs (`rampUpMs` after trials closed the
- * circuit), a call is admitted when `random()` is below the share of time elapsed.
+ * circuit), a call is admitted when `random()` is below the share of time elapsed; once all of
+ * it has elapsed, the ramp-up ends (the circuit returned has none) and nothing is drawn.
  */
 export function admit(
   c: Circuit,
@@ -42,8 +43,13 @@ export function admit(
   switch (c.state) {
     case 'unknown':
       return c;
-    case 'closed':
-      return c.rampFrom === null || random() < rampShare(c, s, now) ? c : null;
+    case 'closed': {
+      if (c.rampFrom === null) return c;
+      const share = rampShare(c, s, now);
+      // A ramp-up that has run its course ends here, without a draw: the hot path is back.
+      if (share >= 1) return withoutRamp(c);
+      return random() < share ? c : null;
+    }
     case 'open':
       return null;
     case 'half_open': {
@@ -231,6 +237,21 @@ function withFailures(c: Circuit, failureCount: number): Circuit {
     c.generation,
     c.trialSuccesses,
     c.rampFrom,
+  );
+}
+
+function withoutRamp(c: Circuit): Circuit {
+  return circuit(
+    c.state,
+    c.failureCount,
+    c.openedAt,
+    c.openUntil,
+    c.openings,
+    c.trials,
+    c.changedAt,
+    c.generation,
+    c.trialSuccesses,
+    null,
   );
 }
 

@@ -236,8 +236,12 @@ export class RedisStore implements ConnectionStore {
     const settings = host.settingsOf(record);
     const shadow = settings.mode === 'shadow';
     const state = record.circuit.state;
-    if (state !== 'half_open' || entry === undefined || !this.ctx.online || entry.local !== null)
-      return admit(record.circuit, settings, now, host.random) !== null || shadow;
+    if (state !== 'half_open' || entry === undefined || !this.ctx.online || entry.local !== null) {
+      const next = admit(record.circuit, settings, now, host.random);
+      // A ramp-up that ended: the view's hot path is back until Redis' next state.
+      if (take && next !== null && state === 'closed') record.circuit = next;
+      return next !== null || shadow;
+    }
     return (take ? this.leases.admit(entry, now) : this.leases.holds(entry, now)) || shadow;
   }
 
