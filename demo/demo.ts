@@ -1,17 +1,28 @@
 /**
- * brama demo: three simulated dependencies called through one registry, in real time.
+ * brama demo: four simulated dependencies called through one registry, in real time.
  *
  *   inventory-api          healthy, ~5 ms
  *   payments/payments-db   flaky, ~25 % failures (seeded PRNG: same shape on every run)
  *   search-api             down hard from 3 s to 9 s, then recovers (progressive expiry)
+ *   pricing-api            from 5 s to 10 s, one call in three fails (never twice in a row):
+ *                          invisible to a consecutive-failure count, tripped by the failure
+ *                          rate (tripPolicy 'rate'); called with `run`, and let back in
+ *                          gradually after recovery (rampUpMs)
  *
  * Run with `npm run demo`; it ends by itself after ~13 s.
  */
-import { Brama, type CircuitState, type ConnectionStatus } from '../src/index.js';
+import {
+  Brama,
+  CircuitOpenError,
+  type CircuitState,
+  type ConnectionStatus,
+  type TripRule,
+} from '../src/index.js';
 
 const RUN_MS = 13_000;
 const TICK_MS = 50;
 const SEARCH_DOWN = { from: 3_000, to: 9_000 };
+const PRICING_BAD = { from: 5_000, to: 10_000 };
 
 /** mulberry32: a tiny deterministic PRNG, so every run has the same shape. */
 function prng(seed: number): () => number {
@@ -41,7 +52,11 @@ interface Dependency {
   readonly callsPerTick: number;
   /** The simulated remote call: resolves after some latency, or rejects. */
   readonly call: () => Promise<void>;
+  /** Called through `brama.run` instead of the report API. */
+  readonly viaRun?: boolean;
 }
+
+let pricingCalls = 0;
 
 // One PRNG per dependency: the outcome of each admitted call does not depend on timing.
 const [inventoryRandom, paymentsRandom, searchRandom] = [prng(1), prng(42), prng(3)];
@@ -71,6 +86,17 @@ const dependencies: readonly Dependency[] = [
       await sleep(10 + searchRandom() * 10);
     },
   },
+  {
+    id: 'pricing-api',
+    callsPerTick: 3,
+    viaRun: true,
+    call: async () => {
+      const t = Date.now() - started;
+      const fails = t >= PRICING_BAD.from && t < PRICING_BAD.to && pricingCalls++ % 3 === 2;
+      await sleep(6);
+      if (fails) throw new SimulatedError('HTTP 503');
+    },
+  },
 ];
 
 const brama = new Brama({ maxAttempts: 3, expiry: 1_000 });
@@ -80,6 +106,14 @@ brama.register('search-api', {
   expiryStrategy: 'progressive',
   initialExpiry: 500,
   maxExpiry: 4_000,
+});
+// Opens when 30 % of the calls of the last 2 s failed (once 20 calls are in).
+brama.register('pricing-api', {
+  tripPolicy: 'rate',
+  failureRateThreshold: 0.3,
+  window: { ms: 2_000 },
+  minimumCalls: 20,
+  rampUpMs: 1_000,
 });
 
 const nameOf = (id: string | null, scope: string | null): string =>
@@ -98,13 +132,29 @@ const paint = (state: CircuitState, text: string): string =>
 const describe = (reason: unknown): string =>
   reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : '';
 
+/** Which rule of the trip policy opened the circuit. */
+const ruleText = (trip: TripRule | null): string => {
+  if (trip === null) return '';
+  switch (trip.rule) {
+    case 'consecutive_failures':
+      return `; ${trip.failures} failures in a row`;
+    case 'failure_rate':
+    case 'slow_call_rate':
+      return `; ${trip.rule} ${(trip.rate * 100).toFixed(0)} % of ${trip.calls} calls ≥ ${trip.threshold * 100} %`;
+    case 'retry_after':
+      return `; retry after ${trip.retryAfterMs} ms`;
+    case 'failed_trial':
+      return '; the trial failed';
+  }
+};
+
 brama.subscribe(
   (event) => {
     if (event.type !== 'state_change') return;
-    const { from, to, cause, reason, status } = event.data;
+    const { from, to, cause, reason, status, trip } = event.data;
     const why = describe(reason);
     let line = `[${elapsed(event.timestamp)}] ${nameOf(event.identifier, event.scope).padEnd(22)}`;
-    line += `${paint(from, from.padEnd(9))} → ${paint(to, to.padEnd(9))}  (${cause}${why ? `: ${why}` : ''})`;
+    line += `${paint(from, from.padEnd(9))} → ${paint(to, to.padEnd(9))}  (${cause}${why ? `: ${why}` : ''}${ruleText(trip)})`;
     if (to === 'open' && status.openUntil !== null) {
       const secs = (status.openUntil - event.timestamp) / 1000;
       line += `  stays open ${secs.toFixed(1)}s, until ${elapsed(status.openUntil).trim()}`;
@@ -119,11 +169,20 @@ const refused = new Map<string, number>();
 /** The report API: ask before the call, report its outcome after. */
 async function callThrough(dep: Dependency): Promise<void> {
   const opts = { scope: dep.scope ?? null };
-  if (!brama.isAvailable(dep.id, opts)) {
+  const refuse = (): void => {
     const key = nameOf(dep.id, opts.scope);
     refused.set(key, (refused.get(key) ?? 0) + 1);
+  };
+  if (dep.viaRun === true) {
+    // The wrapper: admission, timing and the report in one call.
+    try {
+      await brama.run(dep.id, dep.call);
+    } catch (error) {
+      if (error instanceof CircuitOpenError) refuse(); // otherwise: the call failed, reported
+    }
     return;
   }
+  if (!brama.isAvailable(dep.id, opts)) return refuse();
   try {
     await dep.call();
     brama.success(dep.id, opts);
@@ -134,7 +193,8 @@ async function callThrough(dep: Dependency): Promise<void> {
 
 console.log(
   `brama demo: ${RUN_MS / 1000}s of traffic, a tick every ${TICK_MS} ms; ` +
-    `search-api is down from ${SEARCH_DOWN.from / 1000}s to ${SEARCH_DOWN.to / 1000}s\n`,
+    `search-api is down from ${SEARCH_DOWN.from / 1000}s to ${SEARCH_DOWN.to / 1000}s; ` +
+    `pricing-api fails one call in three from ${PRICING_BAD.from / 1000}s to ${PRICING_BAD.to / 1000}s\n`,
 );
 
 while (Date.now() - started < RUN_MS) {
@@ -153,6 +213,7 @@ const rows = statuses.map((s: ConnectionStatus) => [
   String(s.totalSuccesses),
   String(s.totalFailures),
   s.successRate === null ? '-' : `${(s.successRate * 100).toFixed(1)} %`,
+  s.failureRate === null ? '-' : `${(s.failureRate * 100).toFixed(1)} %`,
   String(refused.get(nameOf(s.identifier, s.scope)) ?? 0),
   `${(s.timeSinceLastStateChange / 1000).toFixed(2)}s`,
 ]);
@@ -163,6 +224,7 @@ const header = [
   'successes',
   'failed',
   'success',
+  'window fail',
   'refused',
   'in state',
 ];
@@ -175,7 +237,9 @@ const format = (cells: readonly string[], state?: CircuitState): string =>
     })
     .join('  ');
 
-console.log(`\nafter ${elapsed().trim()} (failures = consecutive; refused = calls not made):\n`);
+console.log(
+  `\nafter ${elapsed().trim()} (failures = consecutive; window fail = failure rate of the 'rate' window; refused = calls not made):\n`,
+);
 console.log(format(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 rows.forEach((row, i) => console.log(format(row, statuses[i]?.state)));

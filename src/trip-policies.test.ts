@@ -326,9 +326,11 @@ describe('rampUpMs', () => {
     clock.advance(100);
     brama.isAvailable('db');
     brama.success('db');
+    clock.advance(250);
     const refused = await brama.run('db', () => 'value').catch((e: unknown) => e);
     expect(isBramaError(refused, 'BRAMA_CIRCUIT_OPEN') && refused.state).toBe('closed');
-    expect(isBramaError(refused, 'BRAMA_CIRCUIT_OPEN') && refused.retryAfterMs).toBe(0);
+    // Every call gets in again when the ramp-up ends, 750 ms from now.
+    expect(isBramaError(refused, 'BRAMA_CIRCUIT_OPEN') && refused.retryAfterMs).toBe(750);
     brama.closeCircuit('db');
     expect(brama.isAvailable('db')).toBe(true);
   });

@@ -72,8 +72,9 @@ export function rampShare(c: Circuit, s: CircuitSettings, now: number): number {
 }
 
 /**
- * Milliseconds until a refused call could be admitted (0 when it could be now, as for a call
- * refused by a ramp-up: the next one may get in).
+ * Milliseconds until a call refused now would be admitted: the end of the open period, the
+ * moment the oldest trial frees its slot, or the end of a ramp-up (when every call gets in
+ * again; an earlier one may get in by chance). 0 when nothing holds calls back.
  */
 export function retryAfter(c: Circuit, s: CircuitSettings, now: number): number {
   switch (c.state) {
@@ -84,8 +85,9 @@ export function retryAfter(c: Circuit, s: CircuitSettings, now: number): number 
       if (live.length < s.halfOpenProbes) return 0;
       return Math.max(0, Math.min(...live) + s.probeTimeout - now);
     }
-    case 'unknown':
     case 'closed':
+      return c.rampFrom === null ? 0 : Math.max(0, Math.ceil(c.rampFrom + s.rampUpMs - now));
+    case 'unknown':
       return 0;
     default:
       return assertNever(c.state);

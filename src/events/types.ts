@@ -24,8 +24,8 @@ export interface TransitionData {
   readonly origin: ChangeOrigin;
   /**
    * For an opening caused by an outcome: the rule that decided it (`consecutive_failures`,
-   * `failure_rate` or `slow_call_rate` with the rate and threshold, or `retry_after`); `null`
-   * for every other transition.
+   * `failure_rate` or `slow_call_rate` with the rate and threshold, `retry_after`, or
+   * `failed_trial` for a half-open trial that failed); `null` for every other transition.
    */
   readonly trip: TripRule | null;
 }
