@@ -22,6 +22,7 @@ import { closedCall } from './scenarios/closed.js';
 import { failureWhileClosed, rejectionWhileOpen } from './scenarios/failures.js';
 import { fleet, type FleetPlan, type FleetResults } from './scenarios/fleet.js';
 import { reportApi } from './scenarios/report-api.js';
+import { outcomeCost, policyMemory, type PolicyMemory } from './scenarios/policies.js';
 import { primitives } from './scenarios/primitives.js';
 import { scale, type ScaleRow } from './scenarios/scale.js';
 import { throughput } from './scenarios/throughput.js';
@@ -34,7 +35,7 @@ const flag = (name: string): string | undefined =>
 const quick = args.includes('--quick');
 const write = quick ? args.includes('--write') : !args.includes('--no-write');
 const outFile = flag('out') ?? 'BENCHMARKS.md';
-const only = new Set((flag('only') ?? '1,2,3,4,5,6,blocks').split(','));
+const only = new Set((flag('only') ?? '1,2,3,4,5,6,7,blocks').split(','));
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
   throw new Error('run with node --expose-gc (npm run bench does)');
@@ -109,6 +110,8 @@ let open: Table | undefined;
 let tp: Table | undefined;
 let scaleRows: ScaleRow[] | undefined;
 let fleetResults: FleetResults | undefined;
+let policyTables: Table[] | undefined;
+let policyBytes: PolicyMemory | undefined;
 
 if (only.has('1')) {
   closed = await closedCall(MICRO);
@@ -168,6 +171,17 @@ if (only.has('6')) {
   });
 }
 
+if (only.has('7')) {
+  policyTables = await outcomeCost(MICRO);
+  policyBytes = policyMemory(quick ? 2 : 5, 10_000);
+  sections.push({
+    heading: '7. Trip policies (memory store)',
+    intro:
+      "The time of one reported outcome under the `'rate'` policy against `'consecutive'` (lower is better), and the memory a connection holds with a 100-call window.",
+    tables: [...policyTables, policyBytes.table],
+  });
+}
+
 const appendix: Section[] = [];
 if (only.has('blocks')) {
   appendix.push({
@@ -184,6 +198,8 @@ const targets = evaluateTargets({
   throughput: tp,
   scale: scaleRows,
   fleet: fleetResults,
+  policies: policyTables,
+  policyMemory: policyBytes,
 });
 const passThrough = args.filter((a) => a !== '--write').join(' ');
 const info: RunInfo = {

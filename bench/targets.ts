@@ -5,6 +5,8 @@ import { pairedRatios } from './stats.js';
 import type { Table } from './table.js';
 import { check, row, type TargetResult } from './target-checks.js';
 import { fleetTargets } from './targets-fleet.js';
+import { policyTargets } from './targets-policies.js';
+import type { PolicyMemory } from './scenarios/policies.js';
 
 export type { TargetResult } from './target-checks.js';
 
@@ -16,6 +18,9 @@ export interface Results {
   readonly throughput?: Table;
   readonly scale?: readonly ScaleRow[];
   readonly fleet?: FleetResults;
+  /** Scenario 7: time per outcome (successes, then one failure in four) and memory. */
+  readonly policies?: readonly Table[];
+  readonly policyMemory?: PolicyMemory;
 }
 /** Per-round differences `a[i] - b[i]` (rounds are interleaved, as for ratios). */
 function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
@@ -128,5 +133,6 @@ export function evaluateTargets(results: Results): TargetResult[] {
     );
   }
   if (results.fleet !== undefined) out.push(...fleetTargets(results.fleet));
+  out.push(...policyTargets(results.policies, results.policyMemory));
   return out;
 }

@@ -89,6 +89,27 @@ describe("tripPolicy 'rate' with a count window", () => {
     expect(brama.status('db')).toMatchObject({ state: 'closed', failureCount: 4 });
   });
 
+  it('a success trips a window that a configure made trip-worthy (threshold lowered)', () => {
+    const { brama, opened } = setup({ ...rate, window: { calls: 20 } });
+    brama.register('db');
+    for (let i = 0; i < 10; i++) {
+      if (i % 3 === 0) brama.failure('db');
+      else brama.success('db');
+    }
+    brama.success('db'); // 4 failures in 11: 36 % < 50 %
+    brama.success('db');
+    expect(brama.status('db')).toMatchObject({ state: 'closed', windowCalls: 12 });
+    brama.configure({ failureRateThreshold: 0.3 });
+    brama.success('db'); // 4 in 13: 30.8 % >= 30 %
+    expect(brama.status('db').state).toBe('open');
+    expect(opened()[0]!.data.trip).toEqual({
+      rule: 'failure_rate',
+      rate: 4 / 13,
+      threshold: 0.3,
+      calls: 13,
+    });
+  });
+
   it('empties the window when the circuit closes; outcomes while open do not enter it', () => {
     const { brama, clock } = setup({ ...rate, minimumCalls: 2, expiry: 1_000 });
     brama.register('db');

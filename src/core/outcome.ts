@@ -7,6 +7,7 @@
 import { isSlow, rateTrip, type TripRule } from './rate-policy.js';
 import type { ConnectionRecord } from './record.js';
 import type { CircuitSettings } from './settings.js';
+import type { Circuit } from './state.js';
 import { onFailure, onSuccess } from './transitions.js';
 import { createWindow, hasShape, type OutcomeWindow } from './window.js';
 
@@ -16,12 +17,12 @@ export function windowOf(record: ConnectionRecord, s: CircuitSettings): OutcomeW
     record.window = null;
     return null;
   }
-  let w = record.window;
-  if (w === null || w.snapshot === true || !hasShape(w, s.window)) {
-    w = createWindow(s.window);
-    record.window = w;
-  }
-  return w;
+  const w = record.window;
+  // A window made from this very settings object is the usual case: no shape comparison.
+  if (w !== null && w.snapshot !== true && (w.spec === s.window || hasShape(w, s.window))) return w;
+  const fresh = createWindow(s.window);
+  record.window = fresh;
+  return fresh;
 }
 
 /**
@@ -44,8 +45,48 @@ export function applyOutcome(
     if (w !== null) {
       w.add(failed, isSlow(durationMs, s), now);
       rule = rateTrip(w, s);
+      if (w.quiet !== undefined) w.quiet = rule === null && w.calls >= s.minimumCalls ? s : null;
     }
   }
+  conclude(record, s, before, failed, now, rule, retryAfterMs);
+}
+
+/**
+ * The hot path of a healthy dependency under `'rate'`: a success of a closed circuit with no
+ * failure in a row, whose window is ready. Applies it (as {@link applyOutcome} would) and
+ * returns `true`, or does nothing and returns `false` when the case is not that one.
+ */
+export function closedRateSuccess(
+  record: ConnectionRecord,
+  s: CircuitSettings,
+  now: number,
+  durationMs: number | undefined,
+): boolean {
+  const w = record.window;
+  const before = record.circuit;
+  if (w === null || w.spec !== s.window || w.snapshot === true) return false;
+  if (before.state !== 'closed' || before.failureCount !== 0) return false;
+  const slow = isSlow(durationMs, s);
+  // A plain success cannot raise a count window's rates: no check when the last one passed.
+  const quiet = w.quiet === s && !slow;
+  w.add(false, slow, now);
+  if (quiet) return true;
+  const rule = rateTrip(w, s);
+  if (w.quiet !== undefined) w.quiet = rule === null && w.calls >= s.minimumCalls ? s : null;
+  if (rule !== null) conclude(record, s, before, false, now, rule, null);
+  return true;
+}
+
+/** The transition of one outcome, once the window has had its say (`rule`). */
+function conclude(
+  record: ConnectionRecord,
+  s: CircuitSettings,
+  before: Circuit,
+  failed: boolean,
+  now: number,
+  rule: TripRule | null,
+  retryAfterMs: number | null,
+): void {
   const retry = failed ? retryAfterMs : null;
   const after = failed
     ? onFailure(before, s, now, rule !== null, retry)

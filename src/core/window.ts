@@ -5,7 +5,7 @@
  * (`{ ms: T }`, each T/10 wide: an outcome leaves between 0.9 T and T after it was recorded).
  * Time comes in as an argument; nothing here reads a clock.
  */
-import type { OutcomeWindowSpec } from './settings.js';
+import type { CircuitSettings, OutcomeWindowSpec } from './settings.js';
 
 /** Counts of the outcomes in a window. */
 export interface WindowCounts {
@@ -23,6 +23,13 @@ export interface OutcomeWindow extends WindowCounts {
    * outcome applied here starts a window of its own.
    */
   readonly snapshot?: boolean;
+  /**
+   * The settings under which the window as it is now was last checked and did not trip, once it
+   * held at least `minimumCalls` (`null`: not known). Only a count window keeps it: there, a
+   * success that is not slow cannot raise either rate, so the next such success need not check.
+   * @internal
+   */
+  quiet?: CircuitSettings | null;
   /** Records one outcome at `now`. */
   add(failed: boolean, slow: boolean, now: number): void;
   /** Forgets what has left a time window by `now` (a count window keeps everything). */
@@ -39,6 +46,7 @@ class CountWindow implements OutcomeWindow {
   calls = 0;
   failures = 0;
   slow = 0;
+  quiet: CircuitSettings | null = null;
   private readonly ring: Uint8Array;
   private next = 0;
 
@@ -68,6 +76,7 @@ class CountWindow implements OutcomeWindow {
   clear(): void {
     this.calls = this.failures = this.slow = 0;
     this.next = 0;
+    this.quiet = null;
   }
 }
 
@@ -80,11 +89,13 @@ class TimeWindow implements OutcomeWindow {
   failures = 0;
   slow = 0;
   private readonly width: number;
-  /** Per bucket: its index (time / width; -1: empty) and counts. */
-  private readonly index = new Float64Array(BUCKETS).fill(-1);
-  private readonly bucketCalls = new Uint32Array(BUCKETS);
-  private readonly bucketFailures = new Uint32Array(BUCKETS);
-  private readonly bucketSlow = new Uint32Array(BUCKETS);
+  /** The newest bucket index `advance` has seen: nothing more leaves until time moves past it. */
+  private current = Number.NEGATIVE_INFINITY;
+  /**
+   * Per bucket i: its index (time / width; -1: empty) at [i], its calls at [10 + i], failures
+   * at [20 + i] and slow calls at [30 + i] (one array: each typed array costs ~100 bytes).
+   */
+  private readonly b = new Float64Array(4 * BUCKETS).fill(-1, 0, BUCKETS);
 
   constructor(readonly spec: { readonly ms: number }) {
     this.width = spec.ms / BUCKETS;
@@ -92,28 +103,33 @@ class TimeWindow implements OutcomeWindow {
 
   add(failed: boolean, slow: boolean, now: number): void {
     this.advance(now);
+    const b = this.b;
     const bucket = Math.floor(now / this.width);
     const i = ((bucket % BUCKETS) + BUCKETS) % BUCKETS;
-    if (this.index[i] !== bucket) {
+    if (b[i] !== bucket) {
       this.drop(i);
-      this.index[i] = bucket;
+      b[i] = bucket;
     }
-    this.bucketCalls[i]!++;
+    b[BUCKETS + i]!++;
     this.calls++;
     if (failed) {
-      this.bucketFailures[i]!++;
+      b[2 * BUCKETS + i]!++;
       this.failures++;
     }
     if (slow) {
-      this.bucketSlow[i]!++;
+      b[3 * BUCKETS + i]!++;
       this.slow++;
     }
   }
 
   advance(now: number): void {
-    const oldest = Math.floor(now / this.width) - (BUCKETS - 1);
+    const current = Math.floor(now / this.width);
+    if (current <= this.current) return;
+    this.current = current;
+    const oldest = current - (BUCKETS - 1);
+    const b = this.b;
     for (let i = 0; i < BUCKETS; i++) {
-      if (this.index[i]! >= 0 && this.index[i]! < oldest) this.drop(i);
+      if (b[i]! >= 0 && b[i]! < oldest) this.drop(i);
     }
   }
 
@@ -122,11 +138,12 @@ class TimeWindow implements OutcomeWindow {
   }
 
   private drop(i: number): void {
-    this.calls -= this.bucketCalls[i]!;
-    this.failures -= this.bucketFailures[i]!;
-    this.slow -= this.bucketSlow[i]!;
-    this.bucketCalls[i] = this.bucketFailures[i] = this.bucketSlow[i] = 0;
-    this.index[i] = -1;
+    const b = this.b;
+    this.calls -= b[BUCKETS + i]!;
+    this.failures -= b[2 * BUCKETS + i]!;
+    this.slow -= b[3 * BUCKETS + i]!;
+    b[BUCKETS + i] = b[2 * BUCKETS + i] = b[3 * BUCKETS + i] = 0;
+    b[i] = -1;
   }
 }
 

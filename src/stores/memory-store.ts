@@ -1,5 +1,6 @@
 import type { ConnectionRecord } from '../core/record.js';
 import { BramaError } from '../core/errors.js';
+import { closedRateSuccess } from '../core/outcome.js';
 import { ConnectionIndex } from './connection-index.js';
 import { actLocally, admitLocally, reportLocally, settleLocally } from './local-apply.js';
 import type { ConnectionStore, ManualAction, Outcome, OutcomeDetails, StoreHost } from './store.js';
@@ -58,19 +59,18 @@ export class MemoryStore implements ConnectionStore {
     details?: OutcomeDetails,
   ): void {
     const c = record.circuit;
-    if (
-      outcome === 'success' &&
-      c.state === 'closed' &&
-      c.failureCount === 0 &&
-      this.host &&
-      this.host.settingsOf(record).tripPolicy === 'consecutive'
-    ) {
+    const host = this.host;
+    if (outcome === 'success' && c.state === 'closed' && c.failureCount === 0 && host !== null) {
+      const s = host.settingsOf(record);
+      if (s.tripPolicy === 'rate' && !closedRateSuccess(record, s, now, details?.durationMs))
+        return reportLocally(host, record, outcome, now, reason, details);
       // The hot path of a healthy dependency: counters only (what reportLocally would do, less
-      // the transition function, which would return the same circuit).
+      // the transition function, which would return the same circuit; under 'rate', the window
+      // took the success and may have opened the circuit).
       record.totalSuccesses++;
       record.lastSuccessTime = now;
       record.lastActivityAt = now;
-      this.host.committed(record, 'success', 'closed', reason, 'local');
+      host.committed(record, 'success', 'closed', reason, 'local');
       return;
     }
     reportLocally(this.attached(), record, outcome, now, reason, details);
