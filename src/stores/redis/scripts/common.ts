@@ -1,6 +1,9 @@
+import { FIELDS, HIDDEN, luaList, PRELUDE_LUA } from './prelude.js';
+
 /**
- * Lua shared by every script (Redis has no `include`, so each script is its header comment, this
- * block, then its own body). It mirrors `src/core/transitions.ts` function by function; keep them
+ * Lua shared by every script (Redis has no `include`, so each script is its header comment, the
+ * prelude (prelude.ts), this block, then its own body; scripts with a lean path run it between
+ * the prelude and this block). It mirrors `src/core/transitions.ts` function by function; keep them
  * in step. Conventions:
  *
  * - Time is Redis server time (`TIME`, epoch ms), never a client clock, so a fleet agrees on it.
@@ -50,32 +53,17 @@ export const TAIL_DOC = `
   script's reply (nils as false) and kind the operation, or 'expire' when the script only
   recorded the lazy open → half_open transition.`;
 
-export const COMMON_LUA = `
-if redis.replicate_commands then redis.replicate_commands() end
-
-local FIELDS = { 'state', 'failureCount', 'openedAt', 'openUntil', 'openings', 'changedAt',
-  'generation', 'version', 'totalFailures', 'totalSuccesses', 'lastFailureTime',
-  'lastFailureReason', 'lastSuccessTime', 'registeredAt', 'lastActivityAt', 'options', 'metadata',
-  'trialSuccesses', 'rampFrom', 'wcalls', 'wfailures', 'wslow', 'trip' }
--- Stored but never replied: when the state was last announced, the rebuild bookkeeping of a
--- connection recreated from what processes knew (see sync), and the 'rate' window's position,
--- shape and time buckets.
-local HIDDEN = { 'announcedAt', 'announcedVersion', 'rebuilt', 'baseFailures', 'baseSuccesses',
-  'expiresAt', 'wnext', 'wshape', 'w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9' }
+/**
+ * The shared definitions, after the prelude: scripts with a lean path run it between the two,
+ * so that a lean call does not build these.
+ */
+export const SHARED_LUA = `
+local FIELDS = ${luaList(FIELDS)}
+local HIDDEN = ${luaList(HIDDEN)}
 local TEXT = { state = true, lastFailureReason = true, options = true, metadata = true,
   trip = true, wshape = true, w0 = true, w1 = true, w2 = true, w3 = true, w4 = true, w5 = true,
   w6 = true, w7 = true, w8 = true, w9 = true }
 local BUCKETS = 10
-local SEQ_KEEP = 64
-local SEQ_MAX_AGE = 86400000
-local SEQ_FIELD = 's:' .. ARGV[#ARGV - 2]
-
-local function num(v) return string.format('%.17g', v) end
-
-local function server_now()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 
 -- c.was / c.text: the values as loaded (numbers) and as stored (strings), so save() writes only
 -- what changed and reply() returns stored strings as they are: formatting a number costs about
@@ -322,35 +310,8 @@ local function expire(c, ttl)
   end
 end
 
--- Whether this command is a resend of one already applied (see "Exactly once" above).
-local function duplicate_of(last)
-  local seq = tonumber(ARGV[#ARGV])
-  if seq == nil or not last then return false end
-  local applied = tonumber(string.match(last, '^(%d+)'))
-  return applied ~= nil and seq <= applied
-end
-
 local function duplicate()
   return duplicate_of(redis.call('HGET', KEYS[1], SEQ_FIELD))
-end
-
--- The field recording this command's sequence number as applied, for HSET ('' when none).
-local function seq_value(now)
-  if ARGV[#ARGV] == '' then return nil end
-  return ARGV[#ARGV] .. ':' .. num(now)
-end
-
--- Entries of processes silent for a day go once a connection keeps more than SEQ_KEEP of them
--- (a fleet's restarts add one each). Checked when a process records its first number.
-local function prune_sequences(now)
-  if redis.call('HLEN', KEYS[1]) <= #FIELDS + #HIDDEN + SEQ_KEEP then return end
-  local all = redis.call('HGETALL', KEYS[1])
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 's:' then
-      local at = tonumber(string.match(all[i + 1], ':(%d+)$'))
-      if at == nil or at < now - SEQ_MAX_AGE then redis.call('HDEL', KEYS[1], all[i]) end
-    end
-  end
 end
 
 -- Records this command's sequence number as applied.
@@ -385,8 +346,6 @@ local function announcing(c, now)
   return true
 end
 
-local function missing(now) return { num(now), '0' } end
-
 -- A time window's counts as of now, for a reply (nothing is saved).
 local function window_current(c, now)
   local size = string.match(c.wshape or '', '^ms:(.+)$')
@@ -411,3 +370,6 @@ local function announce(kind, reason, r)
   redis.call('PUBLISH', ARGV[n - 3], cjson.encode(msg))
 end
 `;
+
+/** Every script that has no lean path starts with this: the prelude, then the shared definitions. */
+export const COMMON_LUA = PRELUDE_LUA + SHARED_LUA;

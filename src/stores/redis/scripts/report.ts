@@ -1,4 +1,5 @@
-import { COMMON_LUA, REPLY_DOC, TAIL_DOC } from './common.js';
+import { REPLY_DOC, SHARED_LUA, TAIL_DOC } from './common.js';
+import { PRELUDE_LUA } from './prelude.js';
 
 /** The lean reply of a report that changed no state, as Lua comment text. */
 export const LEAN_REPLY_DOC = `
@@ -15,10 +16,11 @@ export const REPORT_LUA = `
   the 'rate' policy's window): plus the counters of memory-store's report. Outcomes are activity
   (lastActivityAt = now); a batch with none (an ignored trial) only releases its lease.
 
-  Fast path (the 'consecutive' policy): when the batch's summary shows it moves no state (the
+  Lean path (the 'consecutive' policy): when the batch's summary shows it moves no state (the
   summary is src/core/outcome-batch.ts's), settles nothing and no announcement is due, the
-  script reads and writes only the fields it needs and gives the lean reply. Otherwise it loads
-  the whole connection and gives the common reply.
+  script reads and writes only the fields it needs and gives the lean reply. It runs right
+  after the prelude, before the shared definitions are built. Otherwise the script loads the
+  whole connection and gives the common reply.
 
   KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
@@ -50,15 +52,74 @@ ${TAIL_DOC}
 ${LEAN_REPLY_DOC}
 ${REPLY_DOC}
 ]]
-${COMMON_LUA}
+${PRELUDE_LUA}
 local now, ttl = server_now(), tonumber(ARGV[1])
-local s = settings(2)
-local b = { successes = tonumber(ARGV[19]), failures = tonumber(ARGV[20]),
-  head = tonumber(ARGV[21]), run = tonumber(ARGV[22]), tail = tonumber(ARGV[23]) }
-local reason, token, fence = ARGV[24], ARGV[25], tonumber(ARGV[26])
+local successes, failures = tonumber(ARGV[19]), tonumber(ARGV[20])
+local reason, token = ARGV[24], ARGV[25]
 local totals_only, every = ARGV[27] == 'totals', tonumber(ARGV[28])
-local counts = b.successes + b.failures > 0
-local codes, retry = ARGV[29], tonumber(ARGV[30])
+local counts = successes + failures > 0
+local retry = tonumber(ARGV[30])
+
+-- The lean path: a few fields in, a few out, when nothing but counters can change. It runs
+-- before the shared definitions are built (see prelude.ts).
+local LEAN = { 'state', 'failureCount', 'openUntil', 'registeredAt', 'version', 'announcedAt',
+  'expiresAt', 'totalFailures', 'totalSuccesses', SEQ_FIELD }
+local v = redis.call('HMGET', KEYS[1], unpack(LEAN))
+if v[1] == false then return missing(now) end
+local state, fc = v[1], tonumber(v[2])
+local function lean(dup, version, total_f, total_s, count)
+  return { num(now), '2', dup and '1' or '0', v[4], version, state, count, total_f, total_s }
+end
+if duplicate_of(v[10]) then return lean(true, v[5] or '0', v[8], v[9], v[2]) end
+if token == '' and counts and ARGV[10] ~= 'rate' and retry == nil
+    and now - (tonumber(v[6]) or 0) < every then
+  local max_attempts = tonumber(ARGV[2])
+  local head, run, tail = tonumber(ARGV[21]), tonumber(ARGV[22]), tonumber(ARGV[23])
+  local open_now = state == 'open' and v[3] ~= false and now < tonumber(v[3])
+  local keeps, count = open_now or (totals_only and state ~= 'open'), fc
+  if not keeps and state == 'closed' then
+    local trips = (head > 0 and fc + head >= max_attempts)
+      or (successes > 0 and run >= max_attempts)
+    keeps = not trips
+    if successes > 0 then count = tail else count = fc + head end
+  end
+  local at = nil
+  if ttl > 0 then at = math.floor(math.max(now, tonumber(v[3]) or 0) + ttl) end
+  local stale_expiry = (at == nil and v[7] ~= false)
+    or (at ~= nil and (v[7] == false or tonumber(v[7]) < at))
+  if keeps and not stale_expiry then
+    local version = tonumber(v[5] or '0') + 1
+    local total_f = tonumber(v[8]) + failures
+    local total_s = tonumber(v[9]) + successes
+    local set = { 'version', num(version), 'lastActivityAt', num(now) }
+    if count ~= fc then set[#set + 1] = 'failureCount'; set[#set + 1] = num(count) end
+    if successes > 0 then
+      set[#set + 1] = 'totalSuccesses'; set[#set + 1] = num(total_s)
+      set[#set + 1] = 'lastSuccessTime'; set[#set + 1] = num(now)
+    end
+    if failures > 0 then
+      set[#set + 1] = 'totalFailures'; set[#set + 1] = num(total_f)
+      set[#set + 1] = 'lastFailureTime'; set[#set + 1] = num(now)
+      if reason ~= '' then
+        set[#set + 1] = 'lastFailureReason'; set[#set + 1] = string.sub(reason, 2)
+      else
+        redis.call('HDEL', KEYS[1], 'lastFailureReason')
+      end
+    end
+    local seq = seq_value(now)
+    if seq ~= nil then set[#set + 1] = SEQ_FIELD; set[#set + 1] = seq end
+    redis.call('HSET', KEYS[1], unpack(set))
+    if seq ~= nil and v[10] == false then prune_sequences(now) end
+    return lean(false, num(version), num(total_f), num(total_s), num(count))
+  end
+end
+
+${SHARED_LUA}
+local s = settings(2)
+local b = { successes = successes, failures = failures,
+  head = tonumber(ARGV[21]), run = tonumber(ARGV[22]), tail = tonumber(ARGV[23]) }
+local fence = tonumber(ARGV[26])
+local codes = ARGV[29]
 
 -- outcome.ts applyOutcome, for one outcome; returns whether the state changed.
 local function apply_one(c, failed, slow)
@@ -135,57 +196,6 @@ local function count_totals(c)
     if reason == '' then c.lastFailureReason = nil else c.lastFailureReason = string.sub(reason, 2) end
   end
   if counts then c.lastActivityAt = now end
-end
-
--- The fast path: a few fields in, a few out, when nothing but counters can change.
-local LEAN = { 'state', 'failureCount', 'openUntil', 'registeredAt', 'version', 'announcedAt',
-  'expiresAt', 'totalFailures', 'totalSuccesses', SEQ_FIELD }
-local v = redis.call('HMGET', KEYS[1], unpack(LEAN))
-if v[1] == false then return missing(now) end
-local state, fc = v[1], tonumber(v[2])
-local function lean(dup, version, failures, successes, count)
-  return { num(now), '2', dup and '1' or '0', v[4], version, state, count, failures, successes }
-end
-if duplicate_of(v[10]) then return lean(true, v[5] or '0', v[8], v[9], v[2]) end
-if token == '' and counts and s.tripPolicy ~= 'rate' and retry == nil
-    and now - (tonumber(v[6]) or 0) < every then
-  local open_now = state == 'open' and v[3] ~= false and now < tonumber(v[3])
-  local keeps, count = open_now or (totals_only and state ~= 'open'), fc
-  if not keeps and state == 'closed' then
-    local trips = (b.head > 0 and fc + b.head >= s.maxAttempts)
-      or (b.successes > 0 and b.run >= s.maxAttempts)
-    keeps = not trips
-    if b.successes > 0 then count = b.tail else count = fc + b.head end
-  end
-  local at = nil
-  if ttl > 0 then at = math.floor(math.max(now, tonumber(v[3]) or 0) + ttl) end
-  local stale_expiry = (at == nil and v[7] ~= false)
-    or (at ~= nil and (v[7] == false or tonumber(v[7]) < at))
-  if keeps and not stale_expiry then
-    local version = tonumber(v[5] or '0') + 1
-    local failures = tonumber(v[8]) + b.failures
-    local successes = tonumber(v[9]) + b.successes
-    local set = { 'version', num(version), 'lastActivityAt', num(now) }
-    if count ~= fc then set[#set + 1] = 'failureCount'; set[#set + 1] = num(count) end
-    if b.successes > 0 then
-      set[#set + 1] = 'totalSuccesses'; set[#set + 1] = num(successes)
-      set[#set + 1] = 'lastSuccessTime'; set[#set + 1] = num(now)
-    end
-    if b.failures > 0 then
-      set[#set + 1] = 'totalFailures'; set[#set + 1] = num(failures)
-      set[#set + 1] = 'lastFailureTime'; set[#set + 1] = num(now)
-      if reason ~= '' then
-        set[#set + 1] = 'lastFailureReason'; set[#set + 1] = string.sub(reason, 2)
-      else
-        redis.call('HDEL', KEYS[1], 'lastFailureReason')
-      end
-    end
-    local seq = seq_value(now)
-    if seq ~= nil then set[#set + 1] = SEQ_FIELD; set[#set + 1] = seq end
-    redis.call('HSET', KEYS[1], unpack(set))
-    if seq ~= nil and v[10] == false then prune_sequences(now) end
-    return lean(false, num(version), num(failures), num(successes), num(count))
-  end
 end
 
 -- The full path: load everything, apply, reply with the whole connection.
