@@ -1,11 +1,12 @@
 /**
  * Decoding of the changes scripts announce on `{prefix}:changes` (scripts/common.ts
- * `announce`): validated, bounded, naming the connection by its escaped tag. Anything that is
+ * `announce`, and counters: scripts/counters.ts): validated, bounded, naming the connection by
+ * its escaped tag. Anything that is
  * not one of this version's announcements decodes to `null` and is ignored.
  */
 import type { ChangeKind, ManualAction } from '../store.js';
 import { parseTag } from './keys.js';
-import { decodeReply, type ScriptResult } from './reply.js';
+import { decodeCounters, decodeReply, type Counters, type ScriptResult } from './reply.js';
 
 /** Manual actions: their events fire even when the state does not change. */
 export const MANUAL_ACTIONS: ReadonlySet<string> = new Set<ManualAction>([
@@ -28,8 +29,8 @@ const ANNOUNCED_KINDS: ReadonlyMap<string, ChangeKind> = new Map<string, ChangeK
   ...[...MANUAL_ACTIONS].map((action): [string, ChangeKind] => [action, action as ManualAction]),
 ]);
 
-/** A decoded announcement (scripts/common.ts `announce`). */
-export interface Announcement {
+/** A decoded announcement of a connection's state (scripts/common.ts `announce`). */
+export interface StateAnnouncement {
   readonly source: string;
   readonly kind: ChangeKind;
   readonly identifier: string;
@@ -37,6 +38,18 @@ export interface Announcement {
   readonly reason: string | null;
   readonly result: ScriptResult;
 }
+
+/** A decoded announcement of a connection's counters (scripts/counters.ts). */
+export interface CountersAnnouncement {
+  readonly source: string;
+  readonly kind: 'counters';
+  readonly identifier: string;
+  readonly scope: string | null;
+  readonly counters: Counters;
+}
+
+/** A decoded announcement. */
+export type Announcement = StateAnnouncement | CountersAnnouncement;
 
 /** Bounds of an announcement's parts: anything larger is not one of ours. */
 const MAX_PAYLOAD = 4 * 1024 * 1024;
@@ -55,8 +68,14 @@ export function parseAnnouncement(payload: string): Announcement | null {
     if (typeof source !== 'string' || source.length > MAX_SOURCE) return null;
     if (typeof tag !== 'string' || typeof kind !== 'string') return null;
     const named = parseTag(tag);
+    if (named === null) return null;
+    if (kind === 'counters') {
+      if (!Array.isArray(m.counters)) return null;
+      const counters = decodeCounters(m.counters.map((v: unknown) => (v === false ? null : v)));
+      return { source, kind, identifier: named.identifier, scope: named.scope, counters };
+    }
     const meaning = ANNOUNCED_KINDS.get(kind);
-    if (named === null || meaning === undefined || !Array.isArray(m.reply)) return null;
+    if (meaning === undefined || !Array.isArray(m.reply)) return null;
     const reply = decodeReply(m.reply.map((v: unknown) => (v === false ? null : v)));
     if (!reply.found) return null;
     return {

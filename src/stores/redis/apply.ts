@@ -11,13 +11,14 @@ import type { StoreContext } from './context.js';
 import type { Leases } from './leases.js';
 import type { RedisScripts } from './commands.js';
 import type { PendingBatch } from './coalescer.js';
-import type { LeanReply, ReportReply, ScriptReply, ScriptResult } from './reply.js';
+import type { Counters, LeanReply, ReportReply, ScriptReply, ScriptResult } from './reply.js';
 import type { Upkeep } from './upkeep.js';
 import { MANUAL_ACTIONS, parseAnnouncement } from './announcement.js';
 import {
   adoptOptions,
   judgeAnswer,
   judgeHint,
+  writeAllCounters,
   writeCounters,
   writeRemote,
   type Entry,
@@ -129,16 +130,49 @@ export class Applier {
     }
     for (const o of pending.outcomes)
       ctx.host.committed(record, o.outcome, record.circuit.state, o.reason, 'local');
-    if (!reply.duplicate) this.upkeep.refresh(entry); // announced by nobody yet
+    if (reply.announced) this.upkeep.covered(entry, reply.registeredAt, reply.version);
+    else this.upkeep.leftUnannounced(entry, reply);
   }
+
+  /** How this process's own announcements start (scripts/prelude.ts `publish`). */
+  private own: string | null = null;
 
   /** A change announced by some process's script. */
   announced(payload: string): void {
+    this.own ??= `{"source":${JSON.stringify(this.ctx.link.source)},`;
+    if (payload.startsWith(this.own)) return; // own: the reply brings it
     const message = parseAnnouncement(payload);
     if (message === null || message.source === this.ctx.link.source) return; // own: the reply
     const entry = this.ctx.index.get(message.identifier, message.scope);
     if (entry === undefined) return;
+    if (message.kind === 'counters') return this.counters(entry, message.counters, null);
     this.ingest(entry, message.result, message.kind, message.reason, null);
+  }
+
+  /**
+   * Counters from Redis (scripts/counters.ts): announced by a process (`sentEpoch` null), or the
+   * answer to this process's refresh. They apply only to the state they belong to (the view's
+   * registeredAt, state and generation) and only when newer than what the view holds (by the
+   * rules of view.ts); counters of another state make the view read the connection back.
+   */
+  counters(entry: Entry, counters: Counters, sentEpoch: number | null): void {
+    const ctx = this.ctx;
+    if (!ctx.current(entry)) return;
+    const own = sentEpoch !== null;
+    if (!own || counters.announced)
+      this.upkeep.covered(entry, counters.registeredAt, counters.version);
+    if (entry.diverged || entry.born < 0) return; // the view's own sync or register answer comes
+    if (counters.registeredAt !== entry.born) return this.upkeep.verify(entry);
+    const newer = own
+      ? sentEpoch >= entry.hintEpoch || counters.version > entry.version
+      : counters.version > entry.version &&
+        (entry.trustedBorn !== counters.registeredAt || counters.version > entry.trustedVersion);
+    if (!newer) return;
+    const c = entry.record.circuit;
+    if (counters.state !== c.state || counters.generation !== c.generation)
+      return this.upkeep.verify(entry);
+    writeAllCounters(entry, counters, ctx.link.offset, own);
+    if (!own) entry.hintEpoch = ++this.hints;
   }
 
   /**
@@ -158,6 +192,7 @@ export class Applier {
     const { record } = entry;
     const remote = result.connection;
     const own = sentEpoch !== null;
+    if (!own || result.announced) this.upkeep.covered(entry, remote.registeredAt, remote.version);
     // A view holding local changes waits for the sync that carries them (view.ts diverged).
     const verdict = entry.diverged
       ? 'ignore'
@@ -185,7 +220,7 @@ export class Applier {
       // A hint that moves the state is checked against Redis (it may be forged or stale).
       if (before !== to || bornBefore !== remote.registeredAt) this.upkeep.verify(entry);
     } else if (!result.announced && (kind === 'success' || kind === 'failure')) {
-      this.upkeep.refresh(entry);
+      this.upkeep.refresh(entry, remote.version);
     }
     prelude?.();
     const origin: ChangeOrigin = own && kind !== 'sync' ? 'local' : 'remote';

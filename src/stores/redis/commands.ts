@@ -13,8 +13,10 @@ import type { ManualAction, Outcome } from '../store.js';
 import { changesChannel, checkPrefix, connectionKeys, type ConnectionKeys } from './keys.js';
 import {
   decodeFound,
+  decodeRefreshReply,
   decodeReply,
   decodeReportReply,
+  type RefreshReply,
   type ReportReply,
   type ScriptReply,
 } from './reply.js';
@@ -54,6 +56,11 @@ export interface RedisScriptsOptions {
    * least this old (ms). @default 250
    */
   readonly announceEvery?: number | undefined;
+  /**
+   * Every report takes the full path: its reply is the whole connection (for tests that compare
+   * whole states after every report). @default false
+   */
+  readonly fullReports?: boolean | undefined;
 }
 
 /**
@@ -105,6 +112,9 @@ const COMMANDS = {
 
 type CommandName = keyof typeof COMMANDS;
 
+/** The report script's mode argument: lean path allowed, or full path only (`fullReports`). */
+const MODE_ARGS = { apply: ['', 'full'], totals: ['totals', 'full totals'] } as const;
+
 /** The effective settings as ARGV, in the order every script expects (common.ts `settings`). */
 function settingsArgs(s: CircuitSettings): string[] {
   const count = 'calls' in s.window;
@@ -149,6 +159,7 @@ export class RedisScripts {
   private readonly channel: string;
   private readonly source: string;
   private readonly announceEvery: number;
+  private readonly fullReports: boolean;
   /** Keys by connection (the store passes its records): escaping them once, not per call. */
   private readonly keys = new WeakMap<ConnectionRef, ConnectionKeys>();
 
@@ -167,6 +178,7 @@ export class RedisScripts {
     this.channel = changesChannel(this.prefix);
     this.source = options.source ?? randomUUID();
     this.announceEvery = options.announceEvery ?? 250;
+    this.fullReports = options.fullReports ?? false;
     for (const [name, lua] of Object.values(COMMANDS)) {
       client.defineCommand(name, { lua, numberOfKeys: 3 });
     }
@@ -263,7 +275,7 @@ export class RedisScripts {
       reason === null ? '' : `=${reason}`,
       token ?? '',
       fence === null ? '' : String(fence),
-      mode === 'totals' ? 'totals' : '',
+      MODE_ARGS[mode][this.fullReports ? 1 : 0],
       String(this.announceEvery),
       batch.codes,
       retryAfterMs === null ? '' : String(retryAfterMs),
@@ -320,9 +332,14 @@ export class RedisScripts {
     return this.run('read', ref, null, [this.ttl]);
   }
 
-  /** Announces the connection's state if it changed since its last announcement. */
-  refresh(ref: ConnectionRef): Promise<ScriptReply> {
-    return this.run('refresh', ref, null, [this.ttl]);
+  /**
+   * Announces the connection's counters if they changed since its last announcement and that
+   * announcement is at least the announce interval old; answers with them (with the whole
+   * connection when it had to record the end of an open period).
+   */
+  async refresh(ref: ConnectionRef): Promise<RefreshReply> {
+    const args = [this.ttl, String(this.announceEvery), ...this.tail(ref, null)];
+    return decodeRefreshReply(await this.call('refresh', ref, args));
   }
 
   /** Removes the connection's keys; resolves whether it existed. */

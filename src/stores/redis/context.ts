@@ -9,7 +9,7 @@ import { ConnectionIndex } from '../connection-index.js';
 import type { RedisScripts } from './commands.js';
 import type { RedisLink } from './link.js';
 import type { RedisStoreSettings } from './options.js';
-import type { ReportReply, ScriptResult } from './reply.js';
+import type { Counters, RefreshReply, ReportReply, ScriptResult } from './reply.js';
 import type { Entry } from './view.js';
 
 /** Handles a command's answer; `sentEpoch` is the hint count when it was sent (view.ts). */
@@ -31,6 +31,11 @@ export interface StoreParts {
     reason: unknown,
     sentEpoch: number | null,
   ): void;
+  /**
+   * Brings the view to counters from Redis when they belong to the state it holds, else reads
+   * the connection back (`sentEpoch` null: announced).
+   */
+  counters(entry: Entry, counters: Counters, sentEpoch: number | null): void;
   /** How many announcements were applied so far (see view.ts judgeAnswer). */
   readonly hints: number;
   /**
@@ -103,6 +108,11 @@ export class StoreContext {
   readonly ingest: StoreParts['ingest'] = (entry, result, kind, reason, sentEpoch) =>
     this.wired.ingest(entry, result, kind, reason, sentEpoch);
 
+  /** See {@link StoreParts.counters}. */
+  counters(entry: Entry, counters: Counters, sentEpoch: number | null): void {
+    this.wired.counters(entry, counters, sentEpoch);
+  }
+
   /** See {@link StoreParts.sync}. */
   sync(entry: Entry, then?: () => void): Promise<void> | undefined {
     return this.wired.sync(entry, then);
@@ -134,7 +144,7 @@ export class StoreContext {
    * closed). In a cluster, an outage of the command's node makes that connection local (its
    * node may be the only one down) rather than degrading the whole store.
    */
-  send<R extends ReportReply | boolean>(
+  send<R extends ReportReply | RefreshReply | boolean>(
     command: (scripts: RedisScripts) => Promise<R>,
     onAnswer: OnAnswer<R>,
     onError?: OnError,

@@ -372,6 +372,56 @@ describeRedis('RedisStore in a fleet', () => {
       expect(b.brama.status('db')).toMatchObject({ totalFailures: 26, totalSuccesses: 15 }),
     );
   });
+  it('counters of reports that move no state reach every process without a read back', async () => {
+    fresh();
+    const client = connect(url);
+    clients.push(client);
+    const a = await join({ maxAttempts: 50 });
+    const b = await join({ maxAttempts: 50 }, { client });
+    for (const m of [a, b]) m.brama.register('db');
+    a.brama.success('db'); // unknown → closed: announced in full (b reads it back once)
+    await flushAll();
+    await eventually(() => expect(b.brama.status('db').state).toBe('closed'));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // b's read-back is done
+    const count = (name: string): (() => number) => {
+      const script = Reflect.get(client, name) as (...args: unknown[]) => unknown;
+      let calls = 0;
+      Reflect.set(client, name, (...args: unknown[]) => {
+        calls++;
+        return Reflect.apply(script, client, args);
+      });
+      return () => calls;
+    };
+    const reads = count('bramaV2Read');
+    // A burst of reports, each in its own tick: the first after the announcement is the
+    // trailing one, announced by a's refresh once the interval has passed.
+    for (let i = 0; i < 5; i++) {
+      a.brama.failure('db', { reason: `f${i}` });
+      await a.store.flush();
+    }
+    await eventually(() =>
+      expect(b.brama.status('db')).toMatchObject({
+        state: 'closed',
+        failureCount: 5,
+        totalFailures: 5,
+        totalSuccesses: 1,
+        lastFailureReason: 'f4',
+      }),
+    );
+    // The same server time, in each process's clock (their offsets differ by a ms or so).
+    const at = (m: Member): number => m.brama.status('db').lastFailureTime!;
+    expect(Math.abs(at(b) - at(a))).toBeLessThanOrEqual(5);
+    expect(reads()).toBe(0);
+    // b reports too: a's view follows, and b's own view has a's counters as well.
+    b.brama.success('db');
+    await b.store.flush();
+    await eventually(() => {
+      for (const m of [a, b])
+        expect(m.brama.status('db')).toMatchObject({ failureCount: 0, totalSuccesses: 2 });
+    });
+    expect(reads()).toBe(0);
+  });
+
   it('wouldAdmit answers like isAvailable without taking or requesting a trial slot', async () => {
     fresh();
     const a = await join({ halfOpenProbes: 1, probeTimeout: 5_000 });

@@ -66,6 +66,7 @@ export class RedisStore implements ConnectionStore {
     ctx.parts = {
       ingest: (entry, result, kind, reason, sentEpoch) =>
         applier.ingest(entry, result, kind, reason, sentEpoch),
+      counters: (entry, counters, sentEpoch) => applier.counters(entry, counters, sentEpoch),
       get hints() {
         return applier.hints;
       },

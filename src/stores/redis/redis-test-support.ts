@@ -52,10 +52,11 @@ export class RedisFixture {
 
   constructor(url: string, clientCount: number, ttlMs = 600_000) {
     this.clients = Array.from({ length: clientCount }, () => connect(url));
-    // Every report announces, so it answers with the whole connection (the lean answer of a
+    // Every report announces and answers with the whole connection (the lean answer of a
     // report that changes nothing has its own tests).
     this.scripts = this.clients.map(
-      (c) => new RedisScripts(c, { prefix: this.prefix, ttlMs, announceEvery: 0 }),
+      (c) =>
+        new RedisScripts(c, { prefix: this.prefix, ttlMs, announceEvery: 0, fullReports: true }),
     );
   }
 

@@ -66,8 +66,8 @@ export type ScriptReply =
   { readonly found: false; readonly now: number } | ({ readonly found: true } & ScriptResult);
 
 /**
- * The lean reply of a report that changed no state and announced nothing
- * (scripts/report.ts): only what the reporting process cannot know.
+ * The lean reply of a report that changed no state (scripts/report.ts): only what the reporting
+ * process cannot know, and whether the change was announced.
  */
 export interface LeanReply {
   readonly found: 'lean';
@@ -79,10 +79,44 @@ export interface LeanReply {
   readonly failureCount: number;
   readonly totalFailures: number;
   readonly totalSuccesses: number;
+  /** Whether this report published the connection's counters. */
+  readonly announced: boolean;
+  /**
+   * Whether this report is the first change left unannounced since the last announcement: its
+   * process refreshes the connection at {@link due}.
+   */
+  readonly trailing: boolean;
+  /** When an announcement of this state is due (server time, ms). */
+  readonly due: number;
 }
 
 /** What `report` answers: the lean reply, or the common one. */
 export type ReportReply = ScriptReply | LeanReply;
+
+/**
+ * A connection's counters and what they belong to (scripts/counters.ts): refresh's lean reply
+ * and the content of a counters announcement.
+ */
+export interface Counters {
+  readonly found: 'counters';
+  readonly now: number;
+  readonly registeredAt: number;
+  readonly version: number;
+  readonly state: CircuitState;
+  readonly generation: number;
+  readonly failureCount: number;
+  readonly totalFailures: number;
+  readonly totalSuccesses: number;
+  readonly lastFailureTime: number | null;
+  readonly lastFailureReason: string | null;
+  readonly lastSuccessTime: number | null;
+  readonly lastActivityAt: number;
+  /** Whether the call published them. */
+  readonly announced: boolean;
+}
+
+/** What `refresh` answers: the counters, or the common reply after a settle. */
+export type RefreshReply = ScriptReply | Counters;
 
 const HEADER = 9;
 /** The connection's fields (scripts/common.ts FIELDS) and the live lease count. */
@@ -263,7 +297,7 @@ export function decodeReply(reply: unknown): ScriptReply {
 export function decodeReportReply(reply: unknown): ReportReply {
   const r = row(reply);
   if (text(r, 1) !== '2') return decodeReply(reply);
-  if (r.length !== 9) throw malformed(`${r.length} elements in a lean reply`);
+  if (r.length !== 12) throw malformed(`${r.length} elements in a lean reply`);
   return {
     found: 'lean',
     now: number(r, 0),
@@ -274,7 +308,42 @@ export function decodeReportReply(reply: unknown): ReportReply {
     failureCount: count(r, 6),
     totalFailures: count(r, 7),
     totalSuccesses: count(r, 8),
+    announced: text(r, 9) === '1',
+    trailing: text(r, 10) === '1',
+    due: number(r, 11),
   };
+}
+
+/** Decodes counters (scripts/counters.ts), already split into a row. */
+function counters(r: readonly (string | null)[]): Counters {
+  if (r.length !== 14 || text(r, 1) !== '3') throw malformed(`not counters`);
+  return {
+    found: 'counters',
+    now: number(r, 0),
+    registeredAt: number(r, 2),
+    version: count(r, 3),
+    state: state(r, 4),
+    generation: count(r, 5),
+    failureCount: count(r, 6),
+    totalFailures: count(r, 7),
+    totalSuccesses: count(r, 8),
+    lastFailureTime: numberOrNull(r, 9),
+    lastFailureReason: text(r, 10),
+    lastSuccessTime: numberOrNull(r, 11),
+    lastActivityAt: number(r, 12),
+    announced: text(r, 13) === '1',
+  };
+}
+
+/** Decodes the counters of an announcement (nils as `null`). */
+export function decodeCounters(value: unknown): Counters {
+  return counters(row(value));
+}
+
+/** Decodes the reply of refresh: counters, or the common reply. */
+export function decodeRefreshReply(reply: unknown): RefreshReply {
+  const r = row(reply);
+  return text(r, 1) === '3' ? counters(r) : decodeReply(reply);
 }
 
 /** Decodes the reply of delete and touch_trial: whether the key (or lease) was there. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings, type CircuitOptions, type CircuitSettings } from '../../core/settings.js';
 import { RedisScripts, type ConnectionRef } from './commands.js';
 import { addOutcome, emptyBatch } from '../../core/outcome-batch.js';
-import { connectionKeys } from './keys.js';
+import { changesChannel, connectionKeys, connectionTag } from './keys.js';
 import type { ReportReply, ScriptResult } from './reply.js';
 import { RedisFixture, redisUrl } from './redis-test-support.js';
 
@@ -419,38 +419,108 @@ describeRedis('redis scripts', () => {
     }
   });
 
-  it('reports announce counters at most once per interval; refresh announces what was left', async () => {
+  it('reports announce counters at most once per interval; the trailing one refreshes when due', async () => {
     const c = ref();
     const s = settings({ maxAttempts: 100 });
-    const scripts = new RedisScripts(fx.redis, {
-      prefix: fx.prefix,
-      ttlMs: 600_000,
-      announceEvery: 60_000,
-    });
-    await scripts.register(c, {}, {});
-    expect(ok(await scripts.report(c, s, 'failure', null, null)).announced).toBe(true);
-    // Within the interval, a report that moves no state gets the lean answer.
-    const lean = await scripts.report(c, s, 'failure', 'slow', null);
-    expect(lean).toMatchObject({
-      found: 'lean',
-      duplicate: false,
-      state: 'closed',
-      failureCount: 2,
-      totalFailures: 2,
-      totalSuccesses: 0,
-    });
-    const stored = await fx.redis.hgetall(connectionKeys(fx.prefix, c.identifier, c.scope).state);
-    expect(stored).toMatchObject({
-      failureCount: '2',
-      totalFailures: '2',
-      lastFailureReason: 'slow',
-    });
-    expect(Number(stored.lastFailureTime)).toBe(lean.now);
-    const refreshed = ok(await scripts.refresh(c));
-    expect(refreshed.announced).toBe(true);
-    expect(refreshed.connection.totalFailures).toBe(2);
-    expect(refreshed.connection.version).toBe(lean.found === 'lean' ? lean.version : -1);
-    expect(ok(await fx.scripts[1]!.refresh(c)).announced).toBe(false); // nothing new
+    const options = { prefix: fx.prefix, ttlMs: 600_000, announceEvery: 60_000 };
+    const scripts = new RedisScripts(fx.redis, options);
+    const heard: unknown[] = [];
+    const sub = fx.redis.duplicate();
+    sub.on('message', (_channel: string, payload: string) => heard.push(JSON.parse(payload)));
+    await sub.subscribe(changesChannel(fx.prefix));
+    /** The announcements published so far (a PING on the subscriber comes after them). */
+    const announcements = async (): Promise<unknown[]> => {
+      await sub.ping();
+      return heard.splice(0);
+    };
+    try {
+      await scripts.register(c, {}, {});
+      const first = ok(await scripts.report(c, s, 'failure', null, null)); // unknown → closed
+      expect(first.announced).toBe(true);
+      expect(await announcements()).toMatchObject([{ kind: 'failure' }]);
+      // Within the interval, a report that moves no state gets the lean answer, unannounced;
+      // the first one after the announcement is the trailing one.
+      const lean = await scripts.report(c, s, 'failure', 'slow', null);
+      expect(lean).toMatchObject({
+        found: 'lean',
+        duplicate: false,
+        state: 'closed',
+        failureCount: 2,
+        totalFailures: 2,
+        totalSuccesses: 0,
+        announced: false,
+        trailing: true,
+        due: first.now + 60_000,
+      });
+      expect(await scripts.report(c, s, 'success', null, null)).toMatchObject({
+        found: 'lean',
+        failureCount: 0,
+        announced: false,
+        trailing: false,
+        due: first.now + 60_000,
+      });
+      const stored = await fx.redis.hgetall(connectionKeys(fx.prefix, c.identifier, c.scope).state);
+      expect(stored).toMatchObject({ failureCount: '0', totalFailures: '2', totalSuccesses: '1' });
+      expect(stored.lastFailureReason).toBe('slow');
+      expect(Number(stored.lastFailureTime)).toBe(lean.now);
+      expect(await announcements()).toEqual([]);
+      // Before the interval has passed, a refresh only answers with the counters.
+      const early = await scripts.refresh(c);
+      expect(early).toMatchObject({
+        found: 'counters',
+        announced: false,
+        registeredAt: first.connection.registeredAt,
+        version: first.connection.version + 2,
+        state: 'closed',
+        generation: first.connection.circuit.generation,
+        failureCount: 0,
+        totalFailures: 2,
+        totalSuccesses: 1,
+        lastFailureReason: 'slow',
+        lastFailureTime: lean.now,
+      });
+      expect(await announcements()).toEqual([]);
+      // Once due (an interval of 0 here), it announces them, once.
+      const due = new RedisScripts(fx.redis, { ...options, announceEvery: 0 });
+      const refreshed = await due.refresh(c);
+      expect(refreshed).toMatchObject({ found: 'counters', announced: true, totalSuccesses: 1 });
+      expect(await announcements()).toEqual([
+        {
+          source: expect.any(String) as unknown,
+          kind: 'counters',
+          tag: connectionTag(c.identifier, c.scope),
+          counters: [
+            String(refreshed.now), '3', String(first.connection.registeredAt),
+            String(first.connection.version + 2), 'closed',
+            String(first.connection.circuit.generation), '0', '2', '1', String(lean.now),
+            'slow', stored.lastSuccessTime, stored.lastActivityAt, '1',
+          ], // prettier-ignore
+        },
+      ]);
+      expect(await due.refresh(c)).toMatchObject({ found: 'counters', announced: false });
+      // A lean report announces its counters itself when due.
+      const announced = await due.report(c, s, 'failure', null, null);
+      expect(announced).toMatchObject({ found: 'lean', announced: true, trailing: false });
+      expect(await announcements()).toMatchObject([
+        {
+          kind: 'counters',
+          counters: [
+            String(announced.now), '3', String(first.connection.registeredAt),
+            String(first.connection.version + 3), 'closed',
+            String(first.connection.circuit.generation), '1', '3', '1', String(announced.now),
+            false, stored.lastSuccessTime, String(announced.now), '1',
+          ], // prettier-ignore
+        },
+      ]);
+      expect(
+        await fx.redis.hget(
+          connectionKeys(fx.prefix, c.identifier, c.scope).state,
+          'lastFailureReason',
+        ),
+      ).toBeNull();
+    } finally {
+      sub.disconnect();
+    }
   });
 
   it('the lean path never hides a trip: a batch that would move the state takes the full path', async () => {

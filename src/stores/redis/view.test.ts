@@ -136,14 +136,58 @@ describe('view: announcements', () => {
   it('decodes an announcement naming the connection by its tag', () => {
     const parsed = parseAnnouncement(JSON.stringify(message));
     expect(parsed).toMatchObject({ source: 'p1', kind: 'failure', identifier: 'db', scope: 'eu' });
-    expect(parsed?.result.connection).toMatchObject({ version: 12 });
-    expect(parsed?.result.connection.circuit.generation).toBe(7);
-    expect(parsed?.result.connection.metadata).toEqual({ team: 'a' });
-    expect(parsed?.result.connection.window).toEqual({ calls: 40, failures: 9, slow: 2 });
-    expect(parsed?.result.connection.trip).toEqual({ rule: 'failure_rate', rate: 0.6 });
+    if (parsed === null || parsed.kind === 'counters') throw new Error('not a state');
+    expect(parsed.result.connection).toMatchObject({ version: 12 });
+    expect(parsed.result.connection.circuit.generation).toBe(7);
+    expect(parsed.result.connection.metadata).toEqual({ team: 'a' });
+    expect(parsed.result.connection.window).toEqual({ calls: 40, failures: 9, slow: 2 });
+    expect(parsed.result.connection.trip).toEqual({ rule: 'failure_rate', rate: 0.6 });
     expect(parseAnnouncement(JSON.stringify({ ...message, kind: 'refresh' }))?.kind).toBe('sync');
     const none = parseAnnouncement(JSON.stringify({ ...message, tag: connectionTag('db', null) }));
     expect(none).toMatchObject({ identifier: 'db', scope: null });
+  });
+
+  const counters = [
+    '1000', '3', '10', '42', 'closed', '3', '2', '7', '90', '990', 'timeout', false, '1000', '1',
+  ]; // prettier-ignore
+
+  it('decodes a counters announcement', () => {
+    const parsed = parseAnnouncement(
+      JSON.stringify({ source: 'p2', kind: 'counters', tag: message.tag, counters }),
+    );
+    expect(parsed).toEqual({
+      source: 'p2',
+      kind: 'counters',
+      identifier: 'db',
+      scope: 'eu',
+      counters: {
+        found: 'counters',
+        now: 1000,
+        registeredAt: 10,
+        version: 42,
+        state: 'closed',
+        generation: 3,
+        failureCount: 2,
+        totalFailures: 7,
+        totalSuccesses: 90,
+        lastFailureTime: 990,
+        lastFailureReason: 'timeout',
+        lastSuccessTime: null,
+        lastActivityAt: 1000,
+        announced: true,
+      },
+    });
+    for (const bad of [
+      { counters: 'x' },
+      { counters: counters.slice(0, 13) },
+      { counters: counters.map((v, i) => (i === 4 ? 'ajar' : v)) },
+      { counters: counters.map((v, i) => (i === 6 ? '-1' : v)) },
+      { counters: counters.map((v, i) => (i === 1 ? '2' : v)) },
+      { tag: '{eu|db' },
+    ]) {
+      const payload = { source: 'p2', kind: 'counters', tag: message.tag, counters, ...bad };
+      expect(parseAnnouncement(JSON.stringify(payload)), JSON.stringify(bad)).toBeNull();
+    }
   });
 
   it('names a connection with lone surrogates exactly', () => {

@@ -22,7 +22,7 @@ import { snapshotWindow } from '../../core/window.js';
 import type { ManualAction, Outcome, OutcomeDetails } from '../store.js';
 import type { OutcomeBatch } from '../../core/outcome-batch.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
-import type { LeanReply, RemoteConnection } from './reply.js';
+import type { Counters, LeanReply, RemoteConnection } from './reply.js';
 
 /** A half-open trial slot leased in Redis. */
 export interface Lease {
@@ -108,8 +108,6 @@ export interface Entry {
   offline: OfflineCounts | null;
   /** Offline outcomes sent in a sync that has not been answered (resent with its `seq`). */
   syncing: { readonly seq: number; readonly counts: OfflineCounts } | null;
-  /** A report of this process changed the counters without an announcement. */
-  dirty: boolean;
   /** A read should confirm the view (a hint changed it). */
   verify: boolean;
   verifying: boolean;
@@ -149,7 +147,6 @@ export function createEntry(record: ConnectionRecord): Entry {
     pending: null,
     offline: null,
     syncing: null,
-    dirty: false,
     verify: false,
     verifying: false,
     local: null,
@@ -244,6 +241,8 @@ export function writeCounters(
       c.trials,
       c.changedAt,
       c.generation,
+      c.trialSuccesses,
+      c.rampFrom,
     );
   }
   const at = reply.now - offset;
@@ -258,6 +257,47 @@ export function writeCounters(
   entry.version = reply.version;
   entry.trustedBorn = reply.registeredAt;
   entry.trustedVersion = reply.version;
+}
+
+/**
+ * Copies announced or refreshed counters (scripts/counters.ts) into the record. The caller
+ * checked that they are newer than the view and belong to the state it holds (same
+ * registeredAt, state and generation); `trusted` as for {@link writeRemote}.
+ */
+export function writeAllCounters(
+  entry: Entry,
+  counters: Counters,
+  offset: number,
+  trusted: boolean,
+): void {
+  const record = entry.record;
+  const c = record.circuit;
+  const local = (t: number | null): number | null => (t === null ? null : t - offset);
+  if (c.failureCount !== counters.failureCount) {
+    record.circuit = circuit(
+      c.state,
+      counters.failureCount,
+      c.openedAt,
+      c.openUntil,
+      c.openings,
+      c.trials,
+      c.changedAt,
+      c.generation,
+      c.trialSuccesses,
+      c.rampFrom,
+    );
+  }
+  record.totalFailures = counters.totalFailures + notSent(entry, 'failures');
+  record.totalSuccesses = counters.totalSuccesses + notSent(entry, 'successes');
+  record.lastFailureTime = local(counters.lastFailureTime);
+  record.lastFailureReason = counters.lastFailureReason;
+  record.lastSuccessTime = local(counters.lastSuccessTime);
+  record.lastActivityAt = Math.max(record.lastActivityAt, counters.lastActivityAt - offset);
+  entry.version = counters.version;
+  if (trusted) {
+    entry.trustedBorn = counters.registeredAt;
+    entry.trustedVersion = counters.version;
+  }
 }
 
 /** The window shape to show Redis' counts under: the connection's own, else a count window. */

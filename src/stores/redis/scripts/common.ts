@@ -49,9 +49,9 @@ export const TAIL_DOC = `
   ARGV[#ARGV-3] channel  [#ARGV-2] source (the calling process)
   ARGV[#ARGV-1] tag (the connection's escaped hash tag, as in its keys)
   ARGV[#ARGV] sequence number of this command for its source, '' for none (not deduplicated)
-  Announces on the channel: JSON { source, kind, tag, reason?, reply }, where reply is this
-  script's reply (nils as false) and kind the operation, or 'expire' when the script only
-  recorded the lazy open → half_open transition.`;
+  Announces on the channel: JSON { source, kind, tag, reason?, reply } (source first), where
+  reply is this script's reply (nils as false) and kind the operation, or 'expire' when the
+  script only recorded the lazy open → half_open transition.`;
 
 /**
  * The shared definitions, after the prelude: scripts with a lean path run it between the two,
@@ -364,10 +364,9 @@ local function reply(now, c, expired, from, transitioned, flag, retry, announced
 end
 
 local function announce(kind, reason, r)
-  local n = #ARGV
-  local msg = { source = ARGV[n - 2], kind = kind, tag = ARGV[n - 1], reply = r }
+  local msg = { kind = kind, tag = ARGV[#ARGV - 1], reply = r }
   if reason ~= nil and reason ~= '' then msg.reason = reason end
-  redis.call('PUBLISH', ARGV[n - 3], cjson.encode(msg))
+  publish(msg)
 end
 `;
 

@@ -100,4 +100,12 @@ local function prune_sequences(now)
 end
 
 local function missing(now) return { num(now), '0' } end
+
+-- Publishes an announcement: JSON that starts with the source, so that a process can skip its
+-- own without parsing them (cjson orders keys at random).
+local function publish(msg)
+  local n = #ARGV
+  redis.call('PUBLISH', ARGV[n - 3], '{"source":' .. cjson.encode(ARGV[n - 2]) .. ','
+    .. string.sub(cjson.encode(msg), 2))
+end
 `;

@@ -1,12 +1,16 @@
 import { REPLY_DOC, SHARED_LUA, TAIL_DOC } from './common.js';
+import { COUNTERS_DOC, COUNTERS_LUA } from './counters.js';
 import { PRELUDE_LUA } from './prelude.js';
 
 /** The lean reply of a report that changed no state, as Lua comment text. */
 export const LEAN_REPLY_DOC = `
-  Lean reply (a report that changed no state and announced nothing):
+  Lean reply (a report that changed no state):
     [1] now (server ms)  [2] '2' (lean)  [3] duplicate: '1' when the command was a resend
     [4] registeredAt  [5] version  [6] state  [7] failureCount  [8] totalFailures
-    [9] totalSuccesses`;
+    [9] totalSuccesses  [10] announced: '1' when this call published the counters
+    [11] trailing: '1' when this report is the first change left unannounced since the last
+         announcement: its process refreshes the connection once the announcement is due
+    [12] when an announcement of this state is due (server ms): the last one + ARGV[28]`;
 
 /** Lua of `report`. */
 export const REPORT_LUA = `
@@ -16,11 +20,13 @@ export const REPORT_LUA = `
   the 'rate' policy's window): plus the counters of memory-store's report. Outcomes are activity
   (lastActivityAt = now); a batch with none (an ignored trial) only releases its lease.
 
-  Lean path (the 'consecutive' policy): when the batch's summary shows it moves no state (the
-  summary is src/core/outcome-batch.ts's), settles nothing and no announcement is due, the
-  script reads and writes only the fields it needs and gives the lean reply. It runs right
-  after the prelude, before the shared definitions are built. Otherwise the script loads the
-  whole connection and gives the common reply.
+  Lean path: when the batch moves no state and settles nothing (an open circuit's outcomes, the
+  'consecutive' policy's closed circuit when the batch's summary shows it cannot trip: the
+  summary is src/core/outcome-batch.ts's; outcomes counted in the totals only), the script
+  reads and writes only the fields it needs and gives the lean reply; when an announcement is
+  due it publishes the counters only (counters.ts). It runs right after the prelude, before the
+  shared definitions are built. Otherwise the script loads the whole connection and gives the
+  common reply.
 
   KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
@@ -36,7 +42,9 @@ export const REPORT_LUA = `
            the totals but cannot decide the new period. In any other state the outcome applies
            as usual, as with the memory store.
   ARGV[27] mode: '' to apply the outcomes, 'totals' to count them in the totals only (outcomes
-           replayed after an outage must not move a state the fleet has moved on from)
+           replayed after an outage must not move a state the fleet has moved on from);
+           'full' and 'full totals' the same through the full path, whose reply is the whole
+           connection (for tests that compare whole states after every report)
   ARGV[28] announce interval ms: a report that changes no state still announces the
            connection when the last announcement is at least this old
   ARGV[29] the outcomes in order, one letter each: 's' success, 'f' failure, 'S' and 'F' slow
@@ -44,73 +52,101 @@ export const REPORT_LUA = `
            outcome): it opens the circuit at once for exactly that long
 ${TAIL_DOC}
   Announces when the batch changed the state (kind: the outcome of its last transition), when it
-  only settled it (kind 'expire'), or, with kind 'refresh', when the last announcement is older
-  than ARGV[28].
+  only settled it (kind 'expire'), or, when the last announcement is at least ARGV[28] ms old,
+  a report that changed no state: its counters from the lean path (kind 'counters'), the whole
+  connection from the full path (kind 'refresh').
 
   Reply: the lean reply, or the common reply. [5] transitioned = '1' only for the one call
   whose outcomes changed the state, so exactly one reporter sees a trip.
 ${LEAN_REPLY_DOC}
 ${REPLY_DOC}
+${COUNTERS_DOC}
 ]]
 ${PRELUDE_LUA}
+${COUNTERS_LUA}
 local now, ttl = server_now(), tonumber(ARGV[1])
 local successes, failures = tonumber(ARGV[19]), tonumber(ARGV[20])
 local reason, token = ARGV[24], ARGV[25]
-local totals_only, every = ARGV[27] == 'totals', tonumber(ARGV[28])
+local mode, every = ARGV[27], tonumber(ARGV[28])
+local totals_only = mode == 'totals' or mode == 'full totals'
 local counts = successes + failures > 0
 local retry = tonumber(ARGV[30])
 
 -- The lean path: a few fields in, a few out, when nothing but counters can change. It runs
 -- before the shared definitions are built (see prelude.ts).
-local LEAN = { 'state', 'failureCount', 'openUntil', 'registeredAt', 'version', 'announcedAt',
-  'expiresAt', 'totalFailures', 'totalSuccesses', SEQ_FIELD }
-local v = redis.call('HMGET', KEYS[1], unpack(LEAN))
+local v = redis.call('HMGET', KEYS[1], 'state', 'failureCount', 'openUntil', 'registeredAt',
+  'version', 'announcedAt', 'announcedVersion', 'expiresAt', 'totalFailures', 'totalSuccesses',
+  SEQ_FIELD)
 if v[1] == false then return missing(now) end
-local state, fc = v[1], tonumber(v[2])
-local function lean(dup, version, total_f, total_s, count)
-  return { num(now), '2', dup and '1' or '0', v[4], version, state, count, total_f, total_s }
+local state, now_s, announced_at = v[1], num(now), tonumber(v[6]) or 0
+if duplicate_of(v[11]) then
+  return { now_s, '2', '1', v[4], v[5] or '0', state, v[2], v[9], v[10], '0', '0',
+    num(announced_at + every) }
 end
-if duplicate_of(v[10]) then return lean(true, v[5] or '0', v[8], v[9], v[2]) end
-if token == '' and counts and ARGV[10] ~= 'rate' and retry == nil
-    and now - (tonumber(v[6]) or 0) < every then
-  local max_attempts = tonumber(ARGV[2])
-  local head, run, tail = tonumber(ARGV[21]), tonumber(ARGV[22]), tonumber(ARGV[23])
+if token == '' and counts and retry == nil and mode ~= 'full' and mode ~= 'full totals' then
+  local fc = tonumber(v[2])
   local open_now = state == 'open' and v[3] ~= false and now < tonumber(v[3])
   local keeps, count = open_now or (totals_only and state ~= 'open'), fc
-  if not keeps and state == 'closed' then
+  if not keeps and state == 'closed' and ARGV[10] ~= 'rate' then
+    local max_attempts, head = tonumber(ARGV[2]), tonumber(ARGV[21])
     local trips = (head > 0 and fc + head >= max_attempts)
-      or (successes > 0 and run >= max_attempts)
+      or (successes > 0 and tonumber(ARGV[22]) >= max_attempts)
     keeps = not trips
-    if successes > 0 then count = tail else count = fc + head end
+    if successes > 0 then count = tonumber(ARGV[23]) else count = fc + head end
   end
   local at = nil
   if ttl > 0 then at = math.floor(math.max(now, tonumber(v[3]) or 0) + ttl) end
-  local stale_expiry = (at == nil and v[7] ~= false)
-    or (at ~= nil and (v[7] == false or tonumber(v[7]) < at))
+  local stale_expiry = (at == nil and v[8] ~= false)
+    or (at ~= nil and (v[8] == false or tonumber(v[8]) < at))
   if keeps and not stale_expiry then
-    local version = tonumber(v[5] or '0') + 1
-    local total_f = tonumber(v[8]) + failures
-    local total_s = tonumber(v[9]) + successes
-    local set = { 'version', num(version), 'lastActivityAt', num(now) }
-    if count ~= fc then set[#set + 1] = 'failureCount'; set[#set + 1] = num(count) end
+    local before = tonumber(v[5] or '0')
+    local version, count_s, total_f, total_s = num(before + 1), v[2], v[9], v[10]
+    local set = { 'version', version, 'lastActivityAt', now_s }
+    local function put(field, value)
+      set[#set + 1] = field
+      set[#set + 1] = value
+    end
+    if count ~= fc then
+      count_s = num(count)
+      put('failureCount', count_s)
+    end
     if successes > 0 then
-      set[#set + 1] = 'totalSuccesses'; set[#set + 1] = num(total_s)
-      set[#set + 1] = 'lastSuccessTime'; set[#set + 1] = num(now)
+      total_s = num(tonumber(v[10]) + successes)
+      put('totalSuccesses', total_s)
+      put('lastSuccessTime', now_s)
     end
     if failures > 0 then
-      set[#set + 1] = 'totalFailures'; set[#set + 1] = num(total_f)
-      set[#set + 1] = 'lastFailureTime'; set[#set + 1] = num(now)
+      total_f = num(tonumber(v[9]) + failures)
+      put('totalFailures', total_f)
+      put('lastFailureTime', now_s)
       if reason ~= '' then
-        set[#set + 1] = 'lastFailureReason'; set[#set + 1] = string.sub(reason, 2)
+        put('lastFailureReason', string.sub(reason, 2))
       else
         redis.call('HDEL', KEYS[1], 'lastFailureReason')
       end
     end
-    local seq = seq_value(now)
-    if seq ~= nil then set[#set + 1] = SEQ_FIELD; set[#set + 1] = seq end
+    local seq = ARGV[#ARGV]
+    if seq ~= '' then put(SEQ_FIELD, seq .. ':' .. now_s) end
+    -- Announced when due; otherwise the first report left unannounced since the last
+    -- announcement is the trailing one: its process refreshes once the interval has passed.
+    local publish, trailing, due = now - announced_at >= every, '0', announced_at + every
+    if publish then
+      put('announcedAt', now_s)
+      put('announcedVersion', version)
+      due = now + every
+    elseif v[7] == false or tonumber(v[7]) >= before then
+      trailing = '1'
+    end
     redis.call('HSET', KEYS[1], unpack(set))
-    if seq ~= nil and v[10] == false then prune_sequences(now) end
-    return lean(false, num(version), num(total_f), num(total_s), num(count))
+    if seq ~= '' and v[11] == false then prune_sequences(now) end
+    if publish then
+      local x = redis.call('HMGET', KEYS[1], 'generation', 'lastFailureTime', 'lastFailureReason',
+        'lastSuccessTime')
+      publish_counters({ now_s, '3', v[4], version, state, x[1], count_s, total_f, total_s, x[2],
+        x[3], x[4], now_s, '1' })
+    end
+    return { now_s, '2', '0', v[4], version, state, count_s, total_f, total_s,
+      publish and '1' or '0', trailing, num(due) }
   end
 end
 
