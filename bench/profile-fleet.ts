@@ -116,15 +116,41 @@ export const FLEET_LOOPS: Record<string, (url: string) => Promise<Batch>> = {
     const script: unknown = Reflect.get(client, 'bramaV2Report');
     if (typeof script !== 'function') throw new Error('no bramaV2Report command on the client');
     const s = brama.status('c0');
-    const settings = [s.maxAttempts, s.expiry, s.expiryStrategy, s.initialExpiry, s.maxExpiry];
-    settings.push(s.backoffFactor, s.halfOpenProbes, s.probeTimeout);
-    // KEYS state, trials; ARGV ttl, 8 settings, successes 1, failures, head, run, tail 0,
-    // reason, token, fence, mode '', announce interval; channel, source, tag, sequence ''.
+    // The settings as one argument (src/stores/redis/scripts/common.ts SETTINGS_DOC).
+    const settings = [s.maxAttempts, s.tripPolicy, s.expiry, s.expiryStrategy, s.initialExpiry]
+      .concat([s.maxExpiry, s.backoffFactor, s.halfOpenProbes, s.probeTimeout])
+      .concat([s.failureRateThreshold, s.slowCallMs === null ? 0 : 1, s.slowCallRateThreshold])
+      .map(String)
+      .concat('calls' in s.window ? ['calls', String(s.window.calls)] : ['ms', String(s.window.ms)])
+      .concat([s.minimumCalls, s.successThreshold, s.rampUpMs].map(String))
+      .join(' ');
+    // KEYS state, trials, window; ARGV (scripts/report.ts) ttl, settings, successes 1, failures,
+    // head, run, tail 0, reason, token, fence, mode '', announce interval, outcome codes 's',
+    // retry-after ''; channel, source, tag, sequence ''.
     const argv = ids.map((id) => {
       const state = stateKey(store.prefix, id);
-      return [state, state.replace(/:state$/, ':trials'), '86400000', ...settings.map(String)]
-        .concat(['1', '0', '0', '0', '0', '', '', '', '', '250'])
-        .concat([`${store.prefix}:changes`, 'bench-raw', `{|${id}}`, '']);
+      const keys = [
+        state,
+        state.replace(/:state$/, ':trials'),
+        state.replace(/:state$/, ':window'),
+      ];
+      return [
+        ...keys,
+        '86400000',
+        settings,
+        '1',
+        '0',
+        '0',
+        '0',
+        '0',
+        '',
+        '',
+        '',
+        '',
+        '250',
+        's',
+        '',
+      ].concat([`${store.prefix}:changes`, 'bench-raw', `{|${id}}`, '']);
     });
     const call = script as (...a: string[]) => Promise<unknown>;
     return async () => {

@@ -115,28 +115,28 @@ type CommandName = keyof typeof COMMANDS;
 /** The report script's mode argument: lean path allowed, or full path only (`fullReports`). */
 const MODE_ARGS = { apply: ['', 'full'], totals: ['totals', 'full totals'] } as const;
 
-/** The effective settings as ARGV, in the order every script expects (common.ts `settings`). */
-function settingsArgs(s: CircuitSettings): string[] {
-  const count = 'calls' in s.window;
+/** The effective settings as one ARGV string (scripts/common.ts SETTINGS_DOC). */
+function settingsText(s: CircuitSettings): string {
+  const calls = 'calls' in s.window;
   return [
-    String(s.maxAttempts),
-    String(s.expiry),
-    s.expiryStrategy,
-    String(s.initialExpiry),
-    String(s.maxExpiry),
-    String(s.backoffFactor),
-    String(s.halfOpenProbes),
-    String(s.probeTimeout),
+    s.maxAttempts,
     s.tripPolicy,
-    String(s.failureRateThreshold),
+    s.expiry,
+    s.expiryStrategy,
+    s.initialExpiry,
+    s.maxExpiry,
+    s.backoffFactor,
+    s.halfOpenProbes,
+    s.probeTimeout,
+    s.failureRateThreshold,
     s.slowCallMs === null ? '0' : '1',
-    String(s.slowCallRateThreshold),
-    count ? 'calls' : 'ms',
-    String('calls' in s.window ? s.window.calls : s.window.ms),
-    String(s.minimumCalls),
-    String(s.successThreshold),
-    String(s.rampUpMs),
-  ];
+    s.slowCallRateThreshold,
+    calls ? 'calls' : 'ms',
+    'calls' in s.window ? s.window.calls : s.window.ms,
+    s.minimumCalls,
+    s.successThreshold,
+    s.rampUpMs,
+  ].join(' ');
 }
 
 /**
@@ -162,6 +162,12 @@ export class RedisScripts {
   private readonly fullReports: boolean;
   /** Keys by connection (the store passes its records): escaping them once, not per call. */
   private readonly keys = new WeakMap<ConnectionRef, ConnectionKeys>();
+  /**
+   * The settings argument by settings object, built once: a record keeps its effective settings
+   * object until they change (the registry then makes a new one), and connections that inherit
+   * everything share one.
+   */
+  private readonly settingsArgs = new WeakMap<CircuitSettings, string>();
 
   constructor(
     private readonly client: RedisClient,
@@ -266,7 +272,7 @@ export class RedisScripts {
     const reason = batch.failures > 0 ? batch.lastFailureReason : null;
     const reply = await this.call('report', ref, [
       this.ttl,
-      ...settingsArgs(settings),
+      this.settingsArg(settings),
       String(batch.successes),
       String(batch.failures),
       String(batch.head),
@@ -297,7 +303,7 @@ export class RedisScripts {
     if (token === '') throw new BramaError('BRAMA_INVALID_ARGUMENT', 'A lease token is empty');
     return this.run('acquireTrial', ref, null, [
       this.ttl,
-      ...settingsArgs(settings),
+      this.settingsArg(settings),
       token,
       String(holdMs),
     ]);
@@ -320,7 +326,7 @@ export class RedisScripts {
   ): Promise<ScriptReply> {
     return this.run('act', ref, seq, [
       this.ttl,
-      ...settingsArgs(settings),
+      this.settingsArg(settings),
       action,
       expiry === null ? '' : String(expiry),
       reason === null ? '' : `=${reason}`,
@@ -354,6 +360,15 @@ export class RedisScripts {
     args: string[],
   ): Promise<ScriptReply> {
     return decodeReply(await this.call(name, ref, [...args, ...this.tail(ref, seq)]));
+  }
+
+  private settingsArg(settings: CircuitSettings): string {
+    let text = this.settingsArgs.get(settings);
+    if (text === undefined) {
+      text = settingsText(settings);
+      this.settingsArgs.set(settings, text);
+    }
+    return text;
   }
 
   /** The common ARGV tail (scripts/common.ts TAIL_DOC). */

@@ -1,4 +1,4 @@
-import { COMMON_LUA, REPLY_DOC, TAIL_DOC } from './common.js';
+import { COMMON_LUA, REPLY_DOC, SETTINGS_DOC, TAIL_DOC } from './common.js';
 
 /** Lua of `acquire_trial`. */
 export const ACQUIRE_TRIAL_LUA = `
@@ -8,16 +8,17 @@ export const ACQUIRE_TRIAL_LUA = `
   openUntil. 'half_open': drops expired leases (score <= now), then admits and leases the
   token while fewer than halfOpenProbes remain. Not activity.
 
-  A process leases ahead of its callers and hands the lease to a call up to ARGV[20] ms later,
-  so the lease lives now + ARGV[20] + probeTimeout; touch_trial sets it to admission +
+  A process leases ahead of its callers and hands the lease to a call up to ARGV[4] ms later,
+  so the lease lives now + ARGV[4] + probeTimeout; touch_trial sets it to admission +
   probeTimeout when a call takes it, and an unused lease is given back (report 'ignore').
 
   KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
-  ARGV[19] lease token (unique per attempt)
-  ARGV[20] hold ms: how long the process may keep the lease before handing it to a call
+  ARGV[2] effective settings, one string (below)
+  ARGV[3] lease token (unique per attempt)
+  ARGV[4] hold ms: how long the process may keep the lease before handing it to a call
 ${TAIL_DOC}
+${SETTINGS_DOC}
   Announces (kind 'expire') only when it recorded the lazy open → half_open transition.
 
   Reply: the common reply; [6] = '1' when admitted, [7] = ms until a call
@@ -28,7 +29,7 @@ ${COMMON_LUA}
 local now, ttl, c = begin()
 if c == nil then return missing(now) end
 local s = settings(2)
-local token, hold = ARGV[19], tonumber(ARGV[20])
+local token, hold = ARGV[3], tonumber(ARGV[4])
 local expired = settle(c, now)
 if expired then
   c.version = c.version + 1

@@ -1,4 +1,4 @@
-import { COMMON_LUA, REPLY_DOC, TAIL_DOC } from './common.js';
+import { COMMON_LUA, REPLY_DOC, SETTINGS_DOC, TAIL_DOC } from './common.js';
 
 /** Lua of `act`. */
 export const ACT_LUA = `
@@ -8,11 +8,12 @@ export const ACT_LUA = `
 
   KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
-  ARGV[19] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
-  ARGV[20] 'open' only: this opening's expiry in ms, '' for the strategy's period
-  ARGV[21] the action's reason: '' for none, else '=' followed by the text
+  ARGV[2] effective settings, one string (below)
+  ARGV[3] action: 'open' | 'close' | 'reset' | 'force_open' | 'force_closed' | 'force_half_open'
+  ARGV[4] 'open' only: this opening's expiry in ms, '' for the strategy's period
+  ARGV[5] the action's reason: '' for none, else '=' followed by the text
 ${TAIL_DOC}
+${SETTINGS_DOC}
   Always announces (kind = the action): a manual action reaches every process.
 
   Reply: the common reply.
@@ -22,7 +23,7 @@ ${COMMON_LUA}
 local now, ttl, c = begin()
 if c == nil then return missing(now) end
 local s = settings(2)
-local action, expiry, reason = ARGV[19], ARGV[20], ARGV[21]
+local action, expiry, reason = ARGV[3], ARGV[4], ARGV[5]
 if duplicate() then return reply(now, c, false, c.state, false, false, 0, false, true) end
 local expired = settle(c, now)
 local from = c.state

@@ -44,6 +44,17 @@ export const REPLY_DOC = `
     [24] lastActivityAt  [25] options (JSON)  [26] metadata (JSON)  (= FIELDS, in order;
     nil when null)  [27] live (unexpired) trial leases`;
 
+/**
+ * The effective settings argument of report, acquire_trial and act (commands.ts builds it): one
+ * string, the values separated by single spaces in this order (maxAttempts and tripPolicy first:
+ * the report's lean path reads only those).
+ */
+export const SETTINGS_DOC = `
+  Settings: maxAttempts tripPolicy expiry expiryStrategy initialExpiry maxExpiry backoffFactor
+    halfOpenProbes probeTimeout failureRateThreshold slowCalls ('1' when a slow-call threshold
+    is set, else '0') slowCallRateThreshold windowKind ('calls' | 'ms') windowSize minimumCalls
+    successThreshold rampUpMs`;
+
 /** The common tail of ARGV, as Lua comment text for script headers. */
 export const TAIL_DOC = `
   ARGV[#ARGV-3] channel  [#ARGV-2] source (the calling process)
@@ -96,17 +107,20 @@ local function out(c, f)
   return num(v)
 end
 
--- Effective settings: ARGV[i .. i+7] in CIRCUIT_OPTION_KEYS order.
+-- Effective settings: ARGV[i], the values of SETTINGS_DOC separated by spaces.
 local function settings(i)
-  return { maxAttempts = tonumber(ARGV[i]), expiry = tonumber(ARGV[i + 1]),
-    expiryStrategy = ARGV[i + 2], initialExpiry = tonumber(ARGV[i + 3]),
-    maxExpiry = tonumber(ARGV[i + 4]), backoffFactor = tonumber(ARGV[i + 5]),
-    halfOpenProbes = tonumber(ARGV[i + 6]), probeTimeout = tonumber(ARGV[i + 7]),
-    tripPolicy = ARGV[i + 8], failureRateThreshold = tonumber(ARGV[i + 9]),
-    slowCalls = ARGV[i + 10] == '1', slowCallRateThreshold = tonumber(ARGV[i + 11]),
-    windowKind = ARGV[i + 12], windowSize = tonumber(ARGV[i + 13]),
-    minimumCalls = tonumber(ARGV[i + 14]), successThreshold = tonumber(ARGV[i + 15]),
-    rampUpMs = tonumber(ARGV[i + 16]) }
+  local v, n = {}, 0
+  for word in string.gmatch(ARGV[i], '%S+') do
+    n = n + 1
+    v[n] = word
+  end
+  return { maxAttempts = tonumber(v[1]), tripPolicy = v[2], expiry = tonumber(v[3]),
+    expiryStrategy = v[4], initialExpiry = tonumber(v[5]), maxExpiry = tonumber(v[6]),
+    backoffFactor = tonumber(v[7]), halfOpenProbes = tonumber(v[8]),
+    probeTimeout = tonumber(v[9]), failureRateThreshold = tonumber(v[10]),
+    slowCalls = v[11] == '1', slowCallRateThreshold = tonumber(v[12]), windowKind = v[13],
+    windowSize = tonumber(v[14]), minimumCalls = tonumber(v[15]),
+    successThreshold = tonumber(v[16]), rampUpMs = tonumber(v[17]) }
 end
 
 -- backoff.ts openPeriod

@@ -1,4 +1,4 @@
-import { REPLY_DOC, SHARED_LUA, TAIL_DOC } from './common.js';
+import { REPLY_DOC, SETTINGS_DOC, SHARED_LUA, TAIL_DOC } from './common.js';
 import { COUNTERS_DOC, COUNTERS_LUA } from './counters.js';
 import { PRELUDE_LUA } from './prelude.js';
 
@@ -10,7 +10,7 @@ export const LEAN_REPLY_DOC = `
     [9] totalSuccesses  [10] announced: '1' when this call published the counters
     [11] trailing: '1' when this report is the first change left unannounced since the last
          announcement: its process refreshes the connection once the announcement is due
-    [12] when an announcement of this state is due (server ms): the last one + ARGV[28]`;
+    [12] when an announcement of this state is due (server ms): the last one + ARGV[12]`;
 
 /** Lua of `report`. */
 export const REPORT_LUA = `
@@ -30,29 +30,30 @@ export const REPORT_LUA = `
 
   KEYS[1] state hash   KEYS[2] trial-lease sorted set   KEYS[3] rate window
   ARGV[1] ttlMs
-  ARGV[2..18] effective settings (common.ts SETTINGS_DOC)
-  ARGV[19] successes  ARGV[20] failures  ARGV[21] head (failures before the first success)
-  ARGV[22] run (longest failure run after the first success)
-  ARGV[23] tail (failures after the last success)
-  ARGV[24] the last failure's reason: '' for none, else '=' followed by the text
-  ARGV[25] trial lease token to release, '' for none. An empty batch without a token frees the
+  ARGV[2] effective settings, one string (below)
+  ARGV[3] successes  ARGV[4] failures  ARGV[5] head (failures before the first success)
+  ARGV[6] run (longest failure run after the first success)
+  ARGV[7] tail (failures after the last success)
+  ARGV[8] the last failure's reason: '' for none, else '=' followed by the text
+  ARGV[9] trial lease token to release, '' for none. An empty batch without a token frees the
            oldest lease (the core's onIgnored); with one, exactly that lease.
-  ARGV[26] fence: the generation the reporting trial was admitted in, '' for none. A trial's
+  ARGV[10] fence: the generation the reporting trial was admitted in, '' for none. A trial's
            result that arrives in a later half-open period (its own has ended) is counted in
            the totals but cannot decide the new period. In any other state the outcome applies
            as usual, as with the memory store.
-  ARGV[27] mode: '' to apply the outcomes, 'totals' to count them in the totals only (outcomes
+  ARGV[11] mode: '' to apply the outcomes, 'totals' to count them in the totals only (outcomes
            replayed after an outage must not move a state the fleet has moved on from);
            'full' and 'full totals' the same through the full path, whose reply is the whole
            connection (for tests that compare whole states after every report)
-  ARGV[28] announce interval ms: a report that changes no state still announces the
+  ARGV[12] announce interval ms: a report that changes no state still announces the
            connection when the last announcement is at least this old
-  ARGV[29] the outcomes in order, one letter each: 's' success, 'f' failure, 'S' and 'F' slow
-  ARGV[30] retry-after ms of the batch's last failure ('' for none; such a batch holds one
+  ARGV[13] the outcomes in order, one letter each: 's' success, 'f' failure, 'S' and 'F' slow
+  ARGV[14] retry-after ms of the batch's last failure ('' for none; such a batch holds one
            outcome): it opens the circuit at once for exactly that long
 ${TAIL_DOC}
+${SETTINGS_DOC}
   Announces when the batch changed the state (kind: the outcome of its last transition), when it
-  only settled it (kind 'expire'), or, when the last announcement is at least ARGV[28] ms old,
+  only settled it (kind 'expire'), or, when the last announcement is at least ARGV[12] ms old,
   a report that changed no state: its counters from the lean path (kind 'counters'), the whole
   connection from the full path (kind 'refresh').
 
@@ -65,12 +66,12 @@ ${COUNTERS_DOC}
 ${PRELUDE_LUA}
 ${COUNTERS_LUA}
 local now, ttl = server_now(), tonumber(ARGV[1])
-local successes, failures = tonumber(ARGV[19]), tonumber(ARGV[20])
-local reason, token = ARGV[24], ARGV[25]
-local mode, every = ARGV[27], tonumber(ARGV[28])
+local successes, failures = tonumber(ARGV[3]), tonumber(ARGV[4])
+local reason, token = ARGV[8], ARGV[9]
+local mode, every = ARGV[11], tonumber(ARGV[12])
 local totals_only = mode == 'totals' or mode == 'full totals'
 local counts = successes + failures > 0
-local retry = tonumber(ARGV[30])
+local retry = tonumber(ARGV[14])
 
 -- The lean path: a few fields in, a few out, when nothing but counters can change. It runs
 -- before the shared definitions are built (see prelude.ts).
@@ -87,12 +88,16 @@ if token == '' and counts and retry == nil and mode ~= 'full' and mode ~= 'full 
   local fc = tonumber(v[2])
   local open_now = state == 'open' and v[3] ~= false and now < tonumber(v[3])
   local keeps, count = open_now or (totals_only and state ~= 'open'), fc
-  if not keeps and state == 'closed' and ARGV[10] ~= 'rate' then
-    local max_attempts, head = tonumber(ARGV[2]), tonumber(ARGV[21])
-    local trips = (head > 0 and fc + head >= max_attempts)
-      or (successes > 0 and tonumber(ARGV[22]) >= max_attempts)
-    keeps = not trips
-    if successes > 0 then count = tonumber(ARGV[23]) else count = fc + head end
+  if not keeps and state == 'closed' then
+    local max_attempts, policy = string.match(ARGV[2], '^(%S+) (%S+)')
+    if policy ~= 'rate' then
+      local head = tonumber(ARGV[5])
+      max_attempts = tonumber(max_attempts)
+      local trips = (head > 0 and fc + head >= max_attempts)
+        or (successes > 0 and tonumber(ARGV[6]) >= max_attempts)
+      keeps = not trips
+      if successes > 0 then count = tonumber(ARGV[7]) else count = fc + head end
+    end
   end
   local at = nil
   if ttl > 0 then at = math.floor(math.max(now, tonumber(v[3]) or 0) + ttl) end
@@ -153,9 +158,9 @@ end
 ${SHARED_LUA}
 local s = settings(2)
 local b = { successes = successes, failures = failures,
-  head = tonumber(ARGV[21]), run = tonumber(ARGV[22]), tail = tonumber(ARGV[23]) }
-local fence = tonumber(ARGV[26])
-local codes = ARGV[29]
+  head = tonumber(ARGV[5]), run = tonumber(ARGV[6]), tail = tonumber(ARGV[7]) }
+local fence = tonumber(ARGV[10])
+local codes = ARGV[13]
 
 -- outcome.ts applyOutcome, for one outcome; returns whether the state changed.
 local function apply_one(c, failed, slow)
