@@ -24,9 +24,26 @@ export interface HealthEvents {
   recovered(downtimeMs: number): void;
 }
 
-const now = (): number => performance.now();
+/** Options of {@link Health}. */
+export interface HealthOptions {
+  /** How often the owner calls {@link Health.watch} (ms). */
+  readonly tickMs: number;
+  /** A monotonic clock in ms. @default performance.now */
+  readonly clock?: () => number;
+}
 
-/** Degraded mode of one store: the watchdog, the recovery loop, and their events. */
+/**
+ * Degraded mode of one store: the watchdog, the recovery loop, and their events.
+ *
+ * **The watchdog counts only time this process could have heard Redis.** A command in flight
+ * with no answer for `commandTimeout` ms means Redis is unresponsive, unless the process's own
+ * event loop was busy meanwhile: answers that arrived while it was blocked wait in the socket,
+ * and timers run before sockets are read. So a watchdog tick that runs late does not count the
+ * time it was late, and judges nothing itself when it ran more than a tick late (the next tick,
+ * after the socket was read, judges); two late ticks in a row judge, so that a process whose
+ * loop is always busy still notices a Redis that stopped answering (on the time its loop was
+ * free).
+ */
 export class Health {
   /** Whether commands are bypassed in favour of local state right now. */
   degraded = false;
@@ -42,16 +59,26 @@ export class Health {
   private resyncing: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private readonly tickMs: number;
+  private readonly now: () => number;
+  /** When the watchdog last ran (or the store was set up), and whether it judged nothing then. */
+  private watchedAt: number;
+  private skipped = false;
 
   constructor(
     private readonly commandTimeout: number,
     private readonly recoveryInterval: number,
     private readonly events: HealthEvents,
-  ) {}
+    options: HealthOptions,
+  ) {
+    this.tickMs = options.tickMs;
+    this.now = options.clock ?? (() => performance.now());
+    this.watchedAt = this.now();
+  }
 
   /** Marks a command sent; returns its id for {@link settled}. */
   begin(): number {
-    if (this.inflight.size === 0) this.progressAt = now();
+    if (this.inflight.size === 0) this.progressAt = this.now();
     const id = this.nextCommand++;
     this.inflight.add(id);
     return id;
@@ -60,12 +87,22 @@ export class Health {
   /** A command was answered (or failed): Redis made progress. */
   settled(id: number): void {
     this.inflight.delete(id);
-    this.progressAt = now();
+    this.progressAt = this.now();
   }
 
-  /** Whether a command has been waiting longer than `commandTimeout` with no progress. */
-  stalled(): boolean {
-    return this.inflight.size > 0 && now() - this.progressAt > this.commandTimeout;
+  /**
+   * The watchdog, run every `tickMs` from the store's set-up: whether a command has been waiting longer than
+   * `commandTimeout` with no progress, not counting time the event loop was blocked (see the
+   * class comment).
+   */
+  watch(): boolean {
+    const now = this.now();
+    const late = Math.max(0, now - this.watchedAt - this.tickMs);
+    this.watchedAt = now;
+    this.progressAt = Math.min(now, this.progressAt + late);
+    this.skipped = late > this.tickMs && !this.skipped;
+    if (this.skipped) return false;
+    return this.inflight.size > 0 && now - this.progressAt > this.commandTimeout;
   }
 
   /** Enters degraded mode (the event fires once per degraded period) and starts probing. */
@@ -75,7 +112,7 @@ export class Health {
     for (const wake of this.waiters.splice(0)) wake();
     if (!this.announced) {
       this.announced = true;
-      this.degradedAt = now();
+      this.degradedAt = this.now();
       this.events.degraded(error);
     }
     this.scheduleProbe(this.recoveryInterval);
@@ -148,7 +185,7 @@ export class Health {
       await this.resync();
       if (!this.degraded && !this.closed && this.announced) {
         this.announced = false;
-        this.events.recovered(Math.round(now() - this.degradedAt));
+        this.events.recovered(Math.round(this.now() - this.degradedAt));
       }
     } finally {
       this.probing = false;

@@ -52,6 +52,8 @@ export class RedisLink {
   /** The last connection error a client reported (the cause of the next degradation). */
   private lastError: unknown = null;
   private readonly beat = new Heartbeat(HEARTBEAT_MS);
+  /** How often the watchdog and the heartbeat run (ms). */
+  private readonly tickMs: number;
 
   /** Redis server time minus the registry clock, estimated from the fastest round trip. */
   offset = 0;
@@ -64,6 +66,7 @@ export class RedisLink {
   ) {
     this.channel = changesChannel(settings.prefix);
     this.heartbeat = heartbeatChannel(settings.prefix, this.source);
+    this.tickMs = Math.max(10, Math.min(settings.commandTimeout / 4, HEARTBEAT_MS / 4));
     if (settings.client !== undefined) {
       this.client = settings.client;
       // Both signatures accept no arguments; TypeScript cannot call the union directly.
@@ -78,12 +81,17 @@ export class RedisLink {
       this.subscriber = factory(settings.url!);
       this.owned.push(this.subscriber);
     }
-    this.health = new Health(settings.commandTimeout, settings.recoveryInterval, {
-      degraded: (error) => this.events?.degraded(error),
-      probe: () => this.probe(),
-      resync: () => this.events?.resync() ?? Promise.resolve(),
-      recovered: (ms) => this.events?.recovered(ms),
-    });
+    this.health = new Health(
+      settings.commandTimeout,
+      settings.recoveryInterval,
+      {
+        degraded: (error) => this.events?.degraded(error),
+        probe: () => this.probe(),
+        resync: () => this.events?.resync() ?? Promise.resolve(),
+        recovered: (ms) => this.events?.recovered(ms),
+      },
+      { tickMs: this.tickMs },
+    );
   }
 
   /** Whether the client is a Redis Cluster client (outages may concern one node). */
@@ -147,8 +155,7 @@ export class RedisLink {
       );
     const degraded = new Promise<void>((resolve) => (this.wakeReady = resolve));
     this.subscribed = Promise.race([subscribed, degraded]);
-    const tick = Math.max(10, Math.min(this.settings.commandTimeout / 4, HEARTBEAT_MS / 4));
-    this.timer = setInterval(() => this.tick(), tick);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
 
@@ -221,7 +228,8 @@ export class RedisLink {
   /** Runs every few hundred ms: the watchdog and the heartbeat. */
   private tick(): void {
     if (this.closed) return;
-    if (!this.degraded && this.health.stalled()) {
+    // The watchdog runs even while degraded, so that it knows when it last ran.
+    if (this.health.watch() && !this.degraded) {
       this.fail(`Redis did not answer within ${this.settings.commandTimeout} ms`, null);
       // A connection that swallows bytes without closing (a black hole) never answers again.
       this.replace(this.client);

@@ -322,6 +322,26 @@ describeRedis('RedisStore in a fleet', () => {
     expect(warnings.some((w) => w.includes('WRONGTYPE'))).toBe(true);
   });
 
+  it('a blocked event loop is not taken for an unresponsive Redis', async () => {
+    fresh();
+    const a = await join({ maxAttempts: 5 }, { commandTimeout: 200 });
+    a.brama.register('db');
+    await a.store.flush();
+    for (let round = 0; round < 3; round++) {
+      a.brama.failure('db');
+      // The loop is busy for three times the timeout right after the command leaves: the
+      // answer waits in the socket, and the watchdog's next tick runs late.
+      const until = performance.now() + 600;
+      while (performance.now() < until) {
+        // busy
+      }
+      await a.store.flush();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a few more watchdog ticks
+    expect(of(a.events, 'store_degraded')).toEqual([]);
+    expect(a.brama.status('db')).toMatchObject({ totalFailures: 3, failureCount: 3 });
+  });
+
   it('uses a given client without closing it', async () => {
     fresh();
     const client = connect(url);
