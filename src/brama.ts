@@ -4,6 +4,7 @@ import { invalidArgument } from './core/errors.js';
 import { checkCircuitOption, NO_OPTIONS, pickCircuitOptions } from './core/settings.js';
 import type { ConnectionStatus } from './core/status.js';
 import { RegistryGate } from './call-gate.js';
+import { criticalPredicate, rollUp, type HealthOptions, type HealthReport } from './health.js';
 import type { BramaEventType, EventFilter, EventHandler, Subscription } from './events/types.js';
 import { INTERNALS, type BramaInternals } from './internals.js';
 import {
@@ -147,6 +148,19 @@ export class Brama {
     return this.r.list(o.scope === undefined ? undefined : normalizeScope(o.scope));
   }
 
+  /**
+   * A roll-up for readiness probes: `down` when a critical connection (`critical`: identifiers
+   * or a predicate on the status; default none) is open or half-open, `degraded` when any
+   * connection is or the store is degraded, else `ok`; with each connection's state.
+   */
+  health(opts?: HealthOptions): HealthReport {
+    this.r.ensureOpen();
+    const o = readOptions(opts, 'health options', HEALTH_KEYS);
+    const isCritical = criticalPredicate(o.critical);
+    const scope = o.scope === undefined ? undefined : normalizeScope(o.scope);
+    return rollUp(this.r.list(scope), isCritical, this.r.storeDegraded);
+  }
+
   /** Opens the circuit now; `expiry` (ms) applies to this opening only. */
   openCircuit(identifier: string, opts?: OpenOptions): void {
     const record = this.r.get(identifier, opts, OPEN_KEYS, 'openCircuit options');
@@ -281,6 +295,8 @@ export class Brama {
     };
   }
 }
+
+const HEALTH_KEYS: ReadonlySet<string> = new Set(['scope', 'critical']);
 
 export type {
   ActionOptions,

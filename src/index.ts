@@ -10,6 +10,13 @@ export {
   type SuccessOptions,
 } from './brama.js';
 export { parseRetryAfter } from './retry-after.js';
+export type {
+  CriticalSpec,
+  HealthConnection,
+  HealthOptions,
+  HealthReport,
+  HealthStatus,
+} from './health.js';
 export type { BramaOptions, GlobalConfigureOptions } from './options.js';
 export { BramaError, type BramaErrorCode } from './core/errors.js';
 export { isBramaError, type BramaErrorOf } from './core/is-brama-error.js';

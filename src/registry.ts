@@ -49,6 +49,8 @@ export class Registry implements StoreHost {
     }
     return Math.random();
   };
+  /** The store's last `degraded` report (for stores that do not expose `degraded`). */
+  private storeDown = false;
   /** The user's `random` option. */
   randomSource: () => number = Math.random;
   private globalOptions: CircuitOptions;
@@ -78,7 +80,13 @@ export class Registry implements StoreHost {
 
   /** `StoreHost.degraded`: `store_degraded` / `store_recovered`. */
   degraded(isDegraded: boolean, detail: unknown): void {
+    this.storeDown = isDegraded;
     this.events.storeHealth(isDegraded, detail);
+  }
+
+  /** Whether the store works on local state (as it says, or as it last reported). */
+  get storeDegraded(): boolean {
+    return this.store.degraded ?? this.storeDown;
   }
 
   ensureOpen(): void {

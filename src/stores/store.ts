@@ -116,4 +116,6 @@ export interface ConnectionStore {
   reconfigured(record: ConnectionRecord): void;
   /** Releases resources; the store is not used afterwards. */
   close(): Promise<void>;
+  /** A shared store: whether it currently works on local state (its backend is unreachable). */
+  readonly degraded?: boolean;
 }
