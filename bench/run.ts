@@ -22,6 +22,7 @@ import { closedCall } from './scenarios/closed.js';
 import { failureWhileClosed, rejectionWhileOpen } from './scenarios/failures.js';
 import { fleet, type FleetPlan, type FleetResults } from './scenarios/fleet.js';
 import { reportApi } from './scenarios/report-api.js';
+import { meteringCost, scrapeTime, type ScrapeResult } from './scenarios/metrics.js';
 import { outcomeCost, policyMemory, type PolicyMemory } from './scenarios/policies.js';
 import { primitives } from './scenarios/primitives.js';
 import { scale, type ScaleRow } from './scenarios/scale.js';
@@ -35,7 +36,7 @@ const flag = (name: string): string | undefined =>
 const quick = args.includes('--quick');
 const write = quick ? args.includes('--write') : !args.includes('--no-write');
 const outFile = flag('out') ?? 'BENCHMARKS.md';
-const only = new Set((flag('only') ?? '1,2,3,4,5,6,7,blocks').split(','));
+const only = new Set((flag('only') ?? '1,2,3,4,5,6,7,8,blocks').split(','));
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
   throw new Error('run with node --expose-gc (npm run bench does)');
@@ -112,6 +113,8 @@ let scaleRows: ScaleRow[] | undefined;
 let fleetResults: FleetResults | undefined;
 let policyTables: Table[] | undefined;
 let policyBytes: PolicyMemory | undefined;
+let meteringTables: Table[] | undefined;
+let scrape: ScrapeResult | undefined;
 
 if (only.has('1')) {
   closed = await closedCall(MICRO);
@@ -182,6 +185,17 @@ if (only.has('7')) {
   });
 }
 
+if (only.has('8')) {
+  meteringTables = await meteringCost(MICRO);
+  scrape = await scrapeTime(10_000, quick ? 5 : 20, 10);
+  sections.push({
+    heading: '8. Metrics (`brama/metrics`)',
+    intro:
+      'What an attached Prometheus exporter costs a report and a wrapped call (lower is better), and the time of one scrape of 10,000 connections.',
+    tables: [...meteringTables, scrape.table],
+  });
+}
+
 const appendix: Section[] = [];
 if (only.has('blocks')) {
   appendix.push({
@@ -200,6 +214,8 @@ const targets = evaluateTargets({
   fleet: fleetResults,
   policies: policyTables,
   policyMemory: policyBytes,
+  metrics: meteringTables,
+  scrape,
 });
 const passThrough = args.filter((a) => a !== '--write').join(' ');
 const info: RunInfo = {

@@ -13,7 +13,7 @@ export interface Row {
   readonly ops: number;
 }
 
-export type Unit = 'ns/call' | 'ns/op' | 'calls/s' | 'bytes';
+export type Unit = 'ns/call' | 'ns/op' | 'calls/s' | 'bytes' | 'ms';
 
 export interface Table {
   readonly title: string;

@@ -6,6 +6,8 @@ import type { Table } from './table.js';
 import { check, row, type TargetResult } from './target-checks.js';
 import { fleetTargets } from './targets-fleet.js';
 import { policyTargets } from './targets-policies.js';
+import { metricsTargets } from './targets-metrics.js';
+import type { ScrapeResult } from './scenarios/metrics.js';
 import type { PolicyMemory } from './scenarios/policies.js';
 
 export type { TargetResult } from './target-checks.js';
@@ -21,6 +23,9 @@ export interface Results {
   /** Scenario 7: time per outcome (successes, then one failure in four) and memory. */
   readonly policies?: readonly Table[];
   readonly policyMemory?: PolicyMemory;
+  /** Scenario 8: reports with and without a Prometheus exporter, and one scrape. */
+  readonly metrics?: readonly Table[];
+  readonly scrape?: ScrapeResult;
 }
 /** Per-round differences `a[i] - b[i]` (rounds are interleaved, as for ratios). */
 function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
@@ -134,5 +139,6 @@ export function evaluateTargets(results: Results): TargetResult[] {
   }
   if (results.fleet !== undefined) out.push(...fleetTargets(results.fleet));
   out.push(...policyTargets(results.policies, results.policyMemory));
+  out.push(...metricsTargets(results.metrics, results.scrape));
   return out;
 }

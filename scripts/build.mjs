@@ -3,7 +3,9 @@
 //   dist/esm/**    ES modules, one file per source file (tsconfig.build.json)
 //   dist/cjs/**    CommonJS, the same files compiled the same way (tsconfig.build.cjs.json)
 //   dist/types/**  the one set of declarations, `@internal` left out (tsconfig.build.types.json)
-//   dist/index.{js,cjs,d.ts,d.cts}, dist/testing/index.*, dist/redis/index.*  entry points
+//   dist/index.{js,cjs,d.ts,d.cts}, dist/testing/index.*, dist/redis/index.*, dist/http/index.*,
+//   dist/metrics/index.*  entry points
+//   dist/esm/cli/main.js  the `brama` CLI (package.json `bin`)
 //
 // No bundling: every entry of one format loads the same module files, so `brama`,
 // `brama/testing` and `brama/redis` share one `Brama` class (and one of every other class) per
@@ -14,7 +16,7 @@
 //
 // The build happens in a scratch folder that replaces dist/ at the end, so a test reading dist/
 // while someone rebuilds sees the old or the new build, not half of one.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,8 @@ const ENTRIES = [
   { source: 'index', entry: 'index' },
   { source: 'testing/index', entry: 'testing/index' },
   { source: 'redis', entry: 'redis/index' },
+  { source: 'metrics/index', entry: 'metrics/index' },
+  { source: 'http/index', entry: 'http/index' },
 ];
 
 const out = join(root, `.build-${process.pid}`);
@@ -122,6 +126,8 @@ for (const [format, configFile] of [
       `//# sourceMappingURL=${map.file}.map`,
     );
     write(target, code);
+    // The CLI (package.json `bin`) keeps its `#!` line: make it runnable as it is.
+    if (code.startsWith('#!')) chmodSync(target, 0o755);
     write(`${target}.map`, JSON.stringify(map));
   }
 }

@@ -1,4 +1,5 @@
 import { checkIdentifier, normalizeScope, readOptions } from './core/arguments.js';
+import { OUTCOME_INDEX } from './core/call-meter.js';
 import { systemClock } from './core/clock.js';
 import { invalidArgument } from './core/errors.js';
 import { checkCircuitOption, NO_OPTIONS, pickCircuitOptions } from './core/settings.js';
@@ -7,6 +8,7 @@ import { RegistryGate } from './call-gate.js';
 import { criticalPredicate, rollUp, type HealthOptions, type HealthReport } from './health.js';
 import type { BramaEventType, EventFilter, EventHandler, Subscription } from './events/types.js';
 import { INTERNALS, type BramaInternals } from './internals.js';
+import { meterHook } from './metering.js';
 import {
   ACTION_KEYS,
   CONNECTION_KEYS,
@@ -100,7 +102,10 @@ export class Brama {
    */
   isAvailable(identifier: string, opts?: ScopeOptions): boolean {
     const record = this.r.find(identifier, opts, SCOPE_KEYS, 'isAvailable options');
-    return record !== undefined && this.r.store.admit(record);
+    if (record === undefined) return false;
+    if (this.r.store.admit(record)) return true;
+    if (this.r.metering !== null) this.r.metering.count(record, REJECTED);
+    return false;
   }
 
   /**
@@ -120,6 +125,7 @@ export class Brama {
     const record = this.r.get(identifier, opts, SUCCESS_KEYS, 'success options');
     const details = opts === undefined ? NO_DETAILS : readDetails(opts);
     this.r.store.report(record, 'success', this.gate.successTime(record), null, details);
+    if (this.r.metering !== null) this.r.metering.count(record, SUCCESS);
   }
 
   /**
@@ -131,6 +137,7 @@ export class Brama {
     const reason = readReason(opts?.reason);
     const details = opts === undefined ? NO_DETAILS : readDetails(opts);
     this.r.store.report(record, 'failure', this.r.clock.now(), reason, details);
+    if (this.r.metering !== null) this.r.metering.count(record, FAILURE);
   }
 
   /** A snapshot of one connection; throws `BRAMA_NOT_FOUND`. Never consumes a half-open trial. */
@@ -292,11 +299,13 @@ export class Brama {
         const record = this.r.get(identifier, opts, SCOPE_KEYS, 'setState options');
         this.r.store.act(record, `force_${state}`, this.r.clock.now(), null, null);
       },
+      attachMeter: (onDuration) => meterHook(this.r, onDuration),
     };
   }
 }
 
 const HEALTH_KEYS: ReadonlySet<string> = new Set(['scope', 'critical']);
+const { success: SUCCESS, failure: FAILURE, rejected: REJECTED } = OUTCOME_INDEX;
 
 export type {
   ActionOptions,

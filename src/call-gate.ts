@@ -8,7 +8,8 @@ import { closedError, type ConnectionOptions } from './method-options.js';
 import type { Registry } from './registry.js';
 import type { CircuitSettings } from './core/settings.js';
 import { NO_DETAILS, type Outcome } from './stores/store.js';
-import type { CallGate, RunSite } from './wrap/gate.js';
+import type { CallEnd, CallGate, RunSite } from './wrap/gate.js';
+import { OUTCOME_INDEX } from './core/call-meter.js';
 
 /**
  * A registry's gate for wrapped calls (`run`, `wrap`, the decorator): admission on entry, with
@@ -47,6 +48,7 @@ export class RegistryGate implements CallGate {
         );
     }
     if (store.admit(record)) return record;
+    if (registry.metering !== null) registry.metering.count(record, OUTCOME_INDEX.rejected);
     const wait = retryAfter(record.circuit, registry.settingsOf(record), this.clock.now());
     return refusal(identifier, scope, record.circuit, wait);
   }
@@ -58,6 +60,8 @@ export class RegistryGate implements CallGate {
   admitsClosed(record: ConnectionRecord): boolean {
     const registry = this.registry;
     return (
+      // Metered calls take the general path too: it times them.
+      registry.metering === null &&
       registry.closing === null &&
       !record.removed &&
       registry.store.admit(record) &&
@@ -67,12 +71,15 @@ export class RegistryGate implements CallGate {
   }
 
   startTime(record: ConnectionRecord): number {
-    return timed(this.registry.settingsOf(record)) ? this.clock.now() : NaN;
+    const registry = this.registry;
+    return registry.metering !== null || timed(registry.settingsOf(record))
+      ? this.clock.now()
+      : NaN;
   }
 
   leave(
     record: ConnectionRecord,
-    outcome: Outcome,
+    end: CallEnd,
     reason: unknown,
     trial: boolean,
     started = NaN,
@@ -80,9 +87,15 @@ export class RegistryGate implements CallGate {
   ): void {
     const registry = this.registry;
     if (registry.closing !== null || record.removed) return; // removed: unregistered meanwhile
-    if (outcome === 'ignore' && !trial) return;
+    const outcome: Outcome = end === 'timeout' ? 'failure' : end === 'aborted' ? 'ignore' : end;
+    const metering = end === 'aborted' ? null : registry.metering;
+    if (outcome === 'ignore' && !trial) {
+      if (metering !== null) metering.call(record, IGNORED, started, this.clock.now());
+      return;
+    }
     const timedCall = !Number.isNaN(started);
     const now = outcome === 'success' && !timedCall ? this.successTime(record) : this.clock.now();
+    if (metering !== null) metering.call(record, METERED[end as Outcome | 'timeout'], started, now);
     const details =
       timedCall || retryAfterMs !== null
         ? { durationMs: timedCall ? Math.max(0, now - started) : undefined, retryAfterMs }
@@ -106,6 +119,15 @@ export class RegistryGate implements CallGate {
       : this.clock.now();
   }
 }
+
+const IGNORED = OUTCOME_INDEX.ignored;
+/** The metered outcome of each end of a call (an abort is not metered). */
+const METERED: Readonly<Record<Outcome | 'timeout', number>> = {
+  success: OUTCOME_INDEX.success,
+  failure: OUTCOME_INDEX.failure,
+  ignore: IGNORED,
+  timeout: OUTCOME_INDEX.timeout,
+};
 
 /** Whether calls under `s` are timed: their duration decides whether they were slow. */
 function timed(s: CircuitSettings): boolean {

@@ -4,6 +4,7 @@
  * lookups every method starts with. The facade (`brama.ts`) validates input and delegates here.
  */
 import { checkIdentifier, connectionName, normalizeScope, readOptions } from './core/arguments.js';
+import { meterOf } from './core/call-meter.js';
 import type { Clock } from './core/clock.js';
 import { BramaError, invalidArgument } from './core/errors.js';
 import { createRecord, type ConnectionRecord, type Metadata } from './core/record.js';
@@ -22,6 +23,7 @@ import { hasShape } from './core/window.js';
 import { EventSender } from './event-sender.js';
 import { EventBus } from './events/event-bus.js';
 import type { ChangeOrigin } from './events/types.js';
+import type { Metering } from './metering.js';
 import { closedError, CONNECTION_KEYS, readMetadata } from './method-options.js';
 import type { ChangeKind, ConnectionStore, StoreHost } from './stores/store.js';
 import { TurnClock } from './turn-clock.js';
@@ -51,6 +53,8 @@ export class Registry implements StoreHost {
   };
   /** The store's last `degraded` report (for stores that do not expose `degraded`). */
   private storeDown = false;
+  /** Set while a `brama/metrics` exporter is attached (see metering.ts). */
+  metering: Metering | null = null;
   /** The user's `random` option. */
   randomSource: () => number = Math.random;
   private globalOptions: CircuitOptions;
@@ -75,6 +79,9 @@ export class Registry implements StoreHost {
     reason: unknown,
     origin: ChangeOrigin,
   ): void {
+    // Both origins count: this process saw the change, whoever made it.
+    if (this.metering !== null && from !== record.circuit.state)
+      meterOf(record).transition(from, record.circuit.state);
     if (this.bus.active) this.events.committed(record, kind, from, reason, origin);
   }
 

@@ -25,9 +25,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TIMEOUT_MS = 20_000;
-const ENTRY_FILES = ['index', 'testing/index', 'redis/index'].flatMap((entry) =>
-  ['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`),
-);
+const ENTRY_FILES = [
+  'index',
+  'testing/index',
+  'redis/index',
+  'http/index',
+  'metrics/index',
+].flatMap((entry) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`));
 
 function run(
   command: string,
@@ -111,6 +115,26 @@ describe('built package', () => {
       const result = runNode(script);
       expect(result.signal, explain(result)).toBeNull();
       expect(result.status, explain(result)).toBe(0);
+      expect(result.stdout.trim().split('\n')).toContain('ok');
+    },
+    TIMEOUT_MS + 10_000,
+  );
+
+  it.each(['http.mjs', 'http.cjs'])(
+    '%s loads brama/http by name, serves its routes and exits by itself',
+    (script) => {
+      const result = runNode(script);
+      expectOk(result);
+      expect(result.stdout.trim().split('\n')).toContain('ok');
+    },
+    TIMEOUT_MS + 10_000,
+  );
+
+  it.each(['metrics.mjs', 'metrics.cjs'])(
+    '%s loads brama/metrics by name (without @opentelemetry/api) and renders a registry of either build',
+    (script) => {
+      const result = runNode(script);
+      expectOk(result);
       expect(result.stdout.trim().split('\n')).toContain('ok');
     },
     TIMEOUT_MS + 10_000,
@@ -252,6 +276,12 @@ describe('installed from its tarball, as README "Install" says', () => {
     const result = runNode('dual.mjs', project);
     expectOk(result);
     expect(result.stdout.trim().split('\n')).toContain('ok');
+    // brama/metrics where @opentelemetry/api is not installed at all.
+    expect(existsSync(join(project, 'node_modules/@opentelemetry/api'))).toBe(false);
+    cpSync(join(root, 'test/package/metrics.mjs'), join(project, 'metrics.mjs'));
+    const metrics = runNode('metrics.mjs', project);
+    expectOk(metrics);
+    expect(metrics.stdout.trim().split('\n')).toContain('ok');
   });
 
   it(

@@ -1,3 +1,4 @@
+import type { CallMeter } from './call-meter.js';
 import type { TripRule } from './rate-policy.js';
 import type { CircuitOptions, CircuitSettings } from './settings.js';
 import type { OutcomeWindow } from './window.js';
@@ -34,6 +35,8 @@ export interface ConnectionRecord {
   window: OutcomeWindow | null;
   /** Why the last outcome-driven opening happened (for its events); `null` otherwise. */
   trip: TripRule | null;
+  /** @internal Call counts for `brama/metrics`: made on first use while an exporter is attached. */
+  meter: CallMeter | null;
 }
 
 /** A new record in state `'unknown'`. */
@@ -62,6 +65,7 @@ export function createRecord(
     removed: false,
     window: null,
     trip: null,
+    meter: null,
   };
 }
 

@@ -263,7 +263,7 @@ function guarded<T>(
       if (!finish()) return;
       const reason = callerSignal?.reason as unknown;
       controller?.abort(reason);
-      gate.leave(record, 'ignore', null, trial);
+      gate.leave(record, 'aborted', null, trial);
       reject(reason);
     };
     callerSignal?.addEventListener('abort', onAbort, { once: true });
@@ -278,7 +278,7 @@ function guarded<T>(
           );
           controller?.abort(error);
           // A timeout always counts (`isFailure` judges the function's own errors).
-          gate.leave(record, 'failure', error, trial, started);
+          gate.leave(record, 'timeout', error, trial, started);
           const fallback = call.onFailure;
           if (fallback === null) reject(error);
           else resolve(fallBack<T>(fallback, error, args ?? NO_ARGS));
@@ -351,12 +351,12 @@ function fulfilled<T>(
   try {
     verdict = call.classify(value);
   } catch (error) {
-    gate.leave(record, 'ignore', null, trial);
+    gate.leave(record, 'ignore', null, trial, started);
     throw error;
   }
   const read = readVerdict(verdict);
   if (read === null) {
-    gate.leave(record, 'ignore', null, trial);
+    gate.leave(record, 'ignore', null, trial, started);
     throw new BramaError(
       'BRAMA_INVALID_OPTION',
       `Invalid option "classify": expected it to return 'success', 'failure', { failure: reason, retryAfterMs? } (retryAfterMs: null or a finite number of ms >= 0) or 'ignore', received ${describe(verdict)}`,

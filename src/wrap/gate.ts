@@ -4,6 +4,13 @@ import type { ConnectionRecord } from '../core/record.js';
 import type { ConnectionOptions } from '../method-options.js';
 import type { Outcome } from '../stores/store.js';
 
+/**
+ * How an admitted call ended: an outcome to report, or one of the ends the metrics tell apart
+ * (`'timeout'`: reported as a failure; `'aborted'` through the caller's signal: reported as
+ * ignored, not metered).
+ */
+export type CallEnd = Outcome | 'timeout' | 'aborted';
+
 /** The callbacks that settle `run` calls on one record with one set of options. */
 export interface RunSite {
   readonly call: unknown;
@@ -38,7 +45,7 @@ export interface CallGate {
   admitsClosed(record: ConnectionRecord): boolean;
   /**
    * When a call on `record` starts, if its duration matters (a slow-call threshold under the
-   * `'rate'` policy); `NaN` otherwise, so that most calls read no clock.
+   * `'rate'` policy, or metrics attached); `NaN` otherwise, so that most calls read no clock.
    */
   startTime(record: ConnectionRecord): number;
   /**
@@ -49,7 +56,7 @@ export interface CallGate {
    */
   leave(
     record: ConnectionRecord,
-    outcome: Outcome,
+    end: CallEnd,
     reason: unknown,
     trial: boolean,
     started?: number,

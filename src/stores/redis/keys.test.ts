@@ -7,6 +7,7 @@ import {
   connectionKeys,
   connectionTag,
   keyPattern,
+  parseKey,
   parseTag,
 } from './keys.js';
 
@@ -92,6 +93,68 @@ describe('redis keys', () => {
     );
     for (const bad of ['', '{}', '{|}', '{a|b', 'a|b}', '{a|b|c}', '{%zz|a}', '{a|%}', '{%41|a}'])
       expect(parseTag(bad), bad).toBeNull();
+  });
+
+  it('reads every key back to its connection and part (parseKey)', () => {
+    const cases: [string, string | null][] = [
+      ['db', 'payments'],
+      ['db', null],
+      ['b:c|a', null],
+      ['a:b', 'c:d'],
+      ['{a}', '|'],
+      ['%7c', '%'],
+      ['\uD800', null], // a lone surrogate: escaped, so it survives UTF-8
+      ['x\uDC00y', '\uDBFF'],
+      ['😀', 'ü'],
+      [':state', ':trials'],
+    ];
+    for (const prefix of ['brama', 'a:b', 'p*?[x]\\']) {
+      for (const [identifier, scope] of cases) {
+        const keys = connectionKeys(prefix, identifier, scope);
+        for (const part of ['state', 'trials', 'window'] as const) {
+          // As SCAN returns it: UTF-8 from Redis, decoded.
+          const key = Buffer.from(keys[part], 'utf8').toString('utf8');
+          expect(parseKey(prefix, key)).toEqual({ identifier, scope, part });
+        }
+      }
+    }
+  });
+
+  it('reads back random connections (parseKey, property)', () => {
+    const part = fc.string({
+      minLength: 1,
+      unit: fc.oneof(
+        fc.constantFrom('|', '{', '}', '%', ':', 'state', '%7c'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+      ),
+    });
+    fc.assert(
+      fc.property(part, fc.option(part), (identifier, scope) => {
+        const key = connectionKeys('p:q', identifier, scope).state;
+        expect(parseKey('p:q', key)).toEqual({ identifier, scope, part: 'state' });
+        expect(parseKey('p', key)).toBeNull(); // another prefix's key, matched by "p:*"
+      }),
+    );
+  });
+
+  it('rejects keys it could not have built (parseKey)', () => {
+    for (const bad of [
+      'brama:changes',
+      'brama:heartbeat:abc',
+      'brama:{|a}',
+      'brama:{|a}:other',
+      'brama:{|a}:state:x',
+      'brama:{|a}state',
+      'brama:{a}:state',
+      'brama:{|%41}:state',
+      'brama:{|}:state',
+      'brama:x:{|a}:state',
+      'other:{|a}:state',
+      'bramax:{|a}:state',
+      '{|a}:state',
+    ])
+      expect(parseKey('brama', bad), bad).toBeNull();
   });
 
   it('puts exactly one hash tag in every key, so both keys share a cluster slot', () => {

@@ -64,6 +64,36 @@ export function parseTag(tag: string): { identifier: string; scope: string | nul
   return connectionTag(parsed.identifier, parsed.scope) === tag ? parsed : null;
 }
 
+/** Which key of a connection a key string is (see {@link ConnectionKeys}). */
+export type KeyPart = 'state' | 'trials' | 'window';
+
+/** A key read back: the connection it belongs to and which of its keys it is. */
+export interface ParsedKey {
+  readonly identifier: string;
+  readonly scope: string | null;
+  readonly part: KeyPart;
+}
+
+const KEY_PARTS: ReadonlySet<string> = new Set<KeyPart>(['state', 'trials', 'window']);
+
+/**
+ * The connection a key under `prefix` belongs to (the inverse of {@link connectionKeys}), or
+ * `null` for a key {@link connectionKeys} could not have built for this prefix: another
+ * prefix's keys that a SCAN of {@link keyPattern} also matches (`prefix:sub:{...}`), a tag that
+ * is not canonical, an unknown part.
+ */
+export function parseKey(prefix: string, key: string): ParsedKey | null {
+  const head = `${prefix}:{`;
+  if (!key.startsWith(head)) return null;
+  // Escaping leaves no brace inside a tag and a prefix holds none: the first "}" closes it.
+  const end = key.indexOf('}', head.length);
+  if (end < 0 || key[end + 1] !== ':') return null;
+  const part = key.slice(end + 2);
+  if (!KEY_PARTS.has(part)) return null;
+  const named = parseTag(key.slice(head.length - 1, end + 1));
+  return named === null ? null : { ...named, part: part as KeyPart };
+}
+
 function unescapePart(part: string): string | null {
   let bad = false;
   const text = part.replace(/%(u[0-9a-f]{4}|[0-9a-f]{2})|%/g, (escape, code?: string) => {

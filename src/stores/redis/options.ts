@@ -124,7 +124,7 @@ export function redactUrl(url: string): string {
  * Throws `BRAMA_INVALID_OPTION` naming the (redacted) URL: ioredis would otherwise take a URL
  * without a scheme for a Unix socket path and fail later, looking like an outage.
  */
-function checkUrl(url: unknown): void {
+export function checkUrl(url: unknown): void {
   const expected = 'a Redis URL such as "redis://host:6379/0" (scheme redis: or rediss:)';
   if (typeof url !== 'string' || url === '') throw invalidOption('url', expected, url);
   let parsed: URL | null = null;

@@ -10,6 +10,9 @@ import {
 } from 'brama';
 import { recordEvents, setState } from 'brama/testing';
 import { RedisStore } from 'brama/redis';
+import { openTelemetry, prometheus, type OtelMeter, type PrometheusExporter } from 'brama/metrics';
+import { statusHandler, type StatusHandler, type StatusHandlerOptions } from 'brama/http';
+import { createServer } from 'node:http';
 import {
   CircuitOpenError as CommonJsCircuitOpenError,
   createRegistry,
@@ -35,5 +38,21 @@ const cause: RemovalCause = 'cleanup';
 const error: CircuitOpenError = new CommonJsCircuitOpenError('api', null, 'open', 1);
 const wait: number | null = retryAfter(error);
 if (isBramaError(error, 'BRAMA_CIRCUIT_OPEN')) console.log(error.retryAfterMs);
+
+// brama/http: a handler for node:http, made for a registry of the other format.
+const handlerOptions: StatusHandlerOptions = {
+  token: 'secret',
+  control: true,
+  critical: (status) => status.scope === 'core',
+};
+const handler: StatusHandler = statusHandler(fromCommonJs, handlerOptions);
+createServer(handler).close();
+handler.close();
+
+// brama/metrics: declarations that need no @opentelemetry/api (not installed here).
+const exporter: PrometheusExporter = prometheus(fromCommonJs, { prefix: 'app', maxSeries: 100 });
+const contentType: string = exporter.contentType;
+declare const meter: OtelMeter;
+if (contentType === '') openTelemetry(fromCommonJs, meter).close();
 
 console.log(opened, state, asStore, cause, wait);
