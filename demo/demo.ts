@@ -9,8 +9,16 @@
  *                          rate (tripPolicy 'rate'); called with `run`, and let back in
  *                          gradually after recovery (rampUpMs)
  *
- * Run with `npm run demo`; it ends by itself after ~13 s.
+ * It serves brama's live dashboard (brama/http) on 127.0.0.1 while it runs and prints the
+ * address (port: BRAMA_DEMO_PORT, default any free one).
+ *
+ * Run with `npm run demo`; it ends by itself after ~13 s (`npm run demo -- --keep` keeps serving
+ * the dashboard until Ctrl-C).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import process from 'node:process';
+import { statusHandler } from '../src/http/index.js';
 import {
   Brama,
   CircuitOpenError,
@@ -116,6 +124,28 @@ brama.register('pricing-api', {
   rampUpMs: 1_000,
 });
 
+// The live dashboard of this registry (and its health, events and metrics) while the demo runs.
+const KEEP = process.argv.includes('--keep');
+const port = Number(process.env.BRAMA_DEMO_PORT ?? 0);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(
+    `BRAMA_DEMO_PORT must be a port number (0-65535), got ${process.env.BRAMA_DEMO_PORT}`,
+  );
+  process.exit(2);
+}
+const dashboard = statusHandler(brama, { critical: ['payments-db'] });
+const server = http.createServer(dashboard);
+try {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+} catch (error) {
+  console.error(`brama demo: cannot serve the dashboard on 127.0.0.1:${port}: ${String(error)}`);
+  process.exit(1);
+}
+const dashboardUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
 const nameOf = (id: string | null, scope: string | null): string =>
   scope === null ? String(id) : `${scope}/${String(id)}`;
 
@@ -192,6 +222,10 @@ async function callThrough(dep: Dependency): Promise<void> {
 }
 
 console.log(
+  `brama demo: dashboard at ${dashboardUrl} (live while the demo runs` +
+    `${KEEP ? ', and after it until Ctrl-C' : '; `npm run demo -- --keep` keeps it up'})`,
+);
+console.log(
   `brama demo: ${RUN_MS / 1000}s of traffic, a tick every ${TICK_MS} ms; ` +
     `search-api is down from ${SEARCH_DOWN.from / 1000}s to ${SEARCH_DOWN.to / 1000}s; ` +
     `pricing-api fails one call in three from ${PRICING_BAD.from / 1000}s to ${PRICING_BAD.to / 1000}s\n`,
@@ -244,4 +278,15 @@ console.log(format(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 rows.forEach((row, i) => console.log(format(row, statuses[i]?.state)));
 
-await brama.close();
+if (KEEP) {
+  console.log(`\nthe dashboard stays at ${dashboardUrl} until Ctrl-C`);
+  process.once('SIGINT', () => {
+    dashboard.close(); // ends the page's event stream, so the server can close
+    server.close();
+    void brama.close();
+  });
+} else {
+  dashboard.close();
+  server.close();
+  await brama.close();
+}

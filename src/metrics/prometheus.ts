@@ -107,8 +107,8 @@ const BUCKET_LABELS = METERED_OUTCOMES.map((o) =>
 class Families {
   private readonly heads: Readonly<Record<string, Chunk>>;
   private readonly names: Readonly<Record<string, Chunk>>;
-  /** The size of the last text: where the next one starts its buffer. */
-  private expected = 0;
+  /** The buffer of the last text, reused by the next (it grows to the largest text). */
+  private buffer: Buffer | null = null;
 
   constructor(prefix: string) {
     const family = (name: string, type: string, help: string): Chunk =>
@@ -161,7 +161,7 @@ class Families {
   }
 
   render(entries: readonly Series[], size: number, degraded: boolean, dropped: number): string {
-    const out = new TextWriter(this.expected + 4_096);
+    const out = new TextWriter(this.buffer);
     const { heads: h, names: n } = this;
     out.chunk(h.state as Chunk);
     for (const { record, labels } of entries) {
@@ -202,7 +202,7 @@ class Families {
     out.chunk(h.dropped as Chunk);
     out.chunk(n.dropped as Chunk);
     out.value(dropped);
-    this.expected = out.length;
+    this.buffer = out.bytes;
     return out.toString();
   }
 

@@ -3,7 +3,7 @@ import { chunk, formatValue, TextWriter } from './text-writer.js';
 
 describe('TextWriter', () => {
   it('writes values as the text format does, growing its buffer as needed', () => {
-    const out = new TextWriter(0);
+    const out = new TextWriter(null);
     const name = chunk('m{a="zażółć 🚀"}');
     const values = [
       0,

@@ -27,9 +27,18 @@ export class TextWriter {
   private at = 0;
   private ascii = true;
 
-  /** `expected`: how many bytes to make room for at first (the last text's size is a good guess). */
-  constructor(expected: number) {
-    this.buffer = Buffer.allocUnsafe(Math.max(4_096, expected));
+  /**
+   * `reuse`: a buffer to write into, typically the last text's (see {@link buffer}): a scrape
+   * every few seconds then allocates no new megabytes of memory outside the heap, whose
+   * accounting makes V8 collect garbage sooner.
+   */
+  constructor(reuse: Buffer | null) {
+    this.buffer = reuse ?? Buffer.allocUnsafe(65_536);
+  }
+
+  /** The buffer written into (grown as needed), to hand to the next writer. */
+  get bytes(): Buffer {
+    return this.buffer;
   }
 
   /** Appends bytes made by {@link chunk}. */
