@@ -156,6 +156,28 @@ describe("tripPolicy 'rate' with a time window", () => {
     clock.advance(600);
     expect(brama.status('db')).toMatchObject({ windowCalls: 0, failureRate: null });
   });
+
+  it('a success trips when older successes leaving the window raise the failure rate', () => {
+    const { brama, clock, opened } = setup({
+      ...rate,
+      window: { ms: 1_000 },
+      minimumCalls: 4,
+      failureRateThreshold: 0.5,
+    });
+    brama.register('db');
+    // clock at 1,000,000: bucket width 100 ms.
+    for (let i = 0; i < 4; i++) brama.success('db');
+    clock.advance(500);
+    for (let i = 0; i < 3; i++) brama.failure('db'); // 7 outcomes, 3 failures: 43 %
+    clock.advance(100);
+    brama.success('db'); // 8 outcomes, 3 failures: 37.5 %, checked and quiet
+    brama.success('db'); // 9, 33 %: a success within the same buckets cannot raise a rate
+    expect(brama.status('db').state).toBe('closed');
+    clock.advance(450); // the first four successes leave: 3 failures in 6 outcomes with this one
+    brama.success('db');
+    expect(brama.status('db').state).toBe('open');
+    expect(opened()[0]?.data.trip).toMatchObject({ rule: 'failure_rate', rate: 0.5, calls: 6 });
+  });
 });
 
 describe('slow calls', () => {

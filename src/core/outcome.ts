@@ -67,10 +67,10 @@ export function closedRateSuccess(
   if (w === null || w.spec !== s.window || w.snapshot === true) return false;
   if (before.state !== 'closed' || before.failureCount !== 0) return false;
   const slow = isSlow(durationMs, s);
-  // A plain success cannot raise a count window's rates: no check when the last one passed.
-  const quiet = w.quiet === s && !slow;
   w.add(false, slow, now);
-  if (quiet) return true;
+  // A plain success cannot raise a rate: no check when the last one passed and no outcome has
+  // left the window since (a time window forgets `quiet` when its buckets drop outcomes).
+  if (w.quiet === s && !slow) return true;
   const rule = rateTrip(w, s);
   if (w.quiet !== undefined) w.quiet = rule === null && w.calls >= s.minimumCalls ? s : null;
   if (rule !== null) conclude(record, s, before, false, now, rule, null);

@@ -25,8 +25,9 @@ export interface OutcomeWindow extends WindowCounts {
   readonly snapshot?: boolean;
   /**
    * The settings under which the window as it is now was last checked and did not trip, once it
-   * held at least `minimumCalls` (`null`: not known). Only a count window keeps it: there, a
-   * success that is not slow cannot raise either rate, so the next such success need not check.
+   * held at least `minimumCalls` (`null`: not known). A success that is not slow cannot raise
+   * either rate, so the next such success need not check; a time window forgets it whenever
+   * outcomes leave it (their leaving can raise a rate). A snapshot does not keep it.
    * @internal
    */
   quiet?: CircuitSettings | null;
@@ -88,9 +89,12 @@ class TimeWindow implements OutcomeWindow {
   calls = 0;
   failures = 0;
   slow = 0;
+  quiet: CircuitSettings | null = null;
   private readonly width: number;
   /** The newest bucket index `advance` has seen: nothing more leaves until time moves past it. */
   private current = Number.NEGATIVE_INFINITY;
+  /** The slot of bucket `current` in `b`. */
+  private slot = 0;
   /**
    * Per bucket i: its index (time / width; -1: empty) at [i], its calls at [10 + i], failures
    * at [20 + i] and slow calls at [30 + i] (one array: each typed array costs ~100 bytes).
@@ -102,10 +106,11 @@ class TimeWindow implements OutcomeWindow {
   }
 
   add(failed: boolean, slow: boolean, now: number): void {
-    this.advance(now);
-    const b = this.b;
     const bucket = Math.floor(now / this.width);
-    const i = ((bucket % BUCKETS) + BUCKETS) % BUCKETS;
+    if (bucket > this.current) this.moveTo(bucket);
+    // Most outcomes land in the newest bucket, whose slot is known (no modulo of a large index).
+    const i = bucket === this.current ? this.slot : slotOf(bucket);
+    const b = this.b;
     if (b[i] !== bucket) {
       this.drop(i);
       b[i] = bucket;
@@ -123,9 +128,14 @@ class TimeWindow implements OutcomeWindow {
   }
 
   advance(now: number): void {
-    const current = Math.floor(now / this.width);
-    if (current <= this.current) return;
+    const bucket = Math.floor(now / this.width);
+    if (bucket > this.current) this.moveTo(bucket);
+  }
+
+  /** Time has entered bucket `current`: buckets older than the window's ten are emptied. */
+  private moveTo(current: number): void {
     this.current = current;
+    this.slot = slotOf(current);
     const oldest = current - (BUCKETS - 1);
     const b = this.b;
     for (let i = 0; i < BUCKETS; i++) {
@@ -139,12 +149,18 @@ class TimeWindow implements OutcomeWindow {
 
   private drop(i: number): void {
     const b = this.b;
+    if (b[BUCKETS + i] !== 0) this.quiet = null; // outcomes leave: a rate may rise
     this.calls -= b[BUCKETS + i]!;
     this.failures -= b[2 * BUCKETS + i]!;
     this.slow -= b[3 * BUCKETS + i]!;
     b[BUCKETS + i] = b[2 * BUCKETS + i] = b[3 * BUCKETS + i] = 0;
     b[i] = -1;
   }
+}
+
+/** Where bucket `bucket` (time / width) lives among the ten. */
+function slotOf(bucket: number): number {
+  return ((bucket % BUCKETS) + BUCKETS) % BUCKETS;
 }
 
 /** A new, empty window of the given shape. */

@@ -1,30 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Brama } from '../brama.js';
-import { statusHandler, type StatusHandler } from './handler.js';
+import { statusHandler } from './handler.js';
 import { MAX_BODY_BYTES } from './request.js';
-import { request, serve, type TestServer } from './test-server.js';
+import { auth, handlerFixture, request, serve } from './test-server.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(
-  options?: Parameters<typeof statusHandler>[1],
-): Promise<{ brama: Brama; handler: StatusHandler; server: TestServer }> {
-  const brama = new Brama({ maxAttempts: 2 });
-  const handler = statusHandler(brama, options);
-  const server = await serve(handler);
-  cleanups.push(
-    () => brama.close(),
-    () => handler.close(),
-    () => server.close(),
-  );
-  return { brama, handler, server };
-}
-
-const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+const { cleanups, setup } = handlerFixture();
 
 describe('control routes', () => {
   it('open, close and reset with reason and expiry answer the status', async () => {

@@ -1,29 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Brama } from '../brama.js';
 import { isBramaError } from '../core/is-brama-error.js';
-import { statusHandler, type StatusHandler } from './handler.js';
-import { request, serve, type TestServer } from './test-server.js';
+import { statusHandler } from './handler.js';
+import { auth, handlerFixture, request } from './test-server.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(
-  options?: Parameters<typeof statusHandler>[1],
-): Promise<{ brama: Brama; handler: StatusHandler; server: TestServer }> {
-  const brama = new Brama({ maxAttempts: 2 });
-  const handler = statusHandler(brama, options);
-  const server = await serve(handler);
-  cleanups.push(
-    () => brama.close(),
-    () => handler.close(),
-    () => server.close(),
-  );
-  return { brama, handler, server };
-}
-
-const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+const { cleanups, setup } = handlerFixture();
 
 describe('statusHandler options', () => {
   it('validates at creation with BRAMA_INVALID_OPTION', () => {

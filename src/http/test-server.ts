@@ -1,6 +1,9 @@
 /** Test helper: serves a request listener on 127.0.0.1 (port 0) and closes it again. */
 import http, { type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import { Brama } from '../brama.js';
+import { statusHandler, type StatusHandler } from './handler.js';
 
 /** A listening server and its base URL. */
 export interface TestServer {
@@ -66,4 +69,32 @@ export function request(
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/** The `Authorization` header of a bearer token. */
+export const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * For a test file: `setup(options)` makes a registry (`maxAttempts: 2`), its handler and a
+ * server; `cleanups` (run after each test, last first) closes them, and takes more.
+ */
+export function handlerFixture() {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const setup = async (
+    options?: Parameters<typeof statusHandler>[1],
+  ): Promise<{ brama: Brama; handler: StatusHandler; server: TestServer }> => {
+    const brama = new Brama({ maxAttempts: 2 });
+    const handler = statusHandler(brama, options);
+    const server = await serve(handler);
+    cleanups.push(
+      () => brama.close(),
+      () => handler.close(),
+      () => server.close(),
+    );
+    return { brama, handler, server };
+  };
+  return { cleanups, setup };
 }

@@ -10,7 +10,13 @@ import { METERED_OUTCOMES, METERED_STATES, type MeteredOutcome } from '../core/c
 import { invalidArgument } from '../core/errors.js';
 import type { ConnectionRecord } from '../core/record.js';
 import type { Brama } from '../brama.js';
-import { attach, checkBrama, parseMetricsOptions, type MetricsOptions } from './options.js';
+import {
+  attach,
+  checkBrama,
+  DESCRIPTIONS,
+  parseMetricsOptions,
+  type MetricsOptions,
+} from './options.js';
 import { MAIN_TRANSITIONS, SeriesSlots, wellFormed } from './series.js';
 
 /** Attributes of one measurement (brama's are all strings). */
@@ -93,27 +99,27 @@ export function openTelemetry(
     throw invalidArgument('meter', 'an OpenTelemetry Meter', meter);
   const name = (suffix: string): string => `${prefix}.${suffix}`;
   const state = meter.createObservableGauge(name('connection.state'), {
-    description: 'State of each connection: 1 for its current state, 0 for the others.',
+    description: DESCRIPTIONS.state,
   });
   const transitions = meter.createObservableCounter(name('transitions'), {
-    description: 'Changes of state this process saw, by state before and after.',
+    description: DESCRIPTIONS.transitions,
   });
   const calls = meter.createObservableCounter(name('calls'), {
-    description: 'Calls and reports by outcome (success, failure, ignored, rejected, timeout).',
+    description: DESCRIPTIONS.calls,
   });
   const duration = meter.createHistogram(name('call.duration'), {
-    description: 'Duration of wrapped calls, by outcome.',
+    description: DESCRIPTIONS.duration,
     unit: 's',
     advice: { explicitBucketBoundaries: BOUNDARIES },
   });
   const connections = meter.createObservableGauge(name('connections'), {
-    description: 'Registered connections.',
+    description: DESCRIPTIONS.connections,
   });
   const degraded = meter.createObservableGauge(name('store.degraded'), {
-    description: '1 while the store works on local state (its backend is unreachable), else 0.',
+    description: DESCRIPTIONS.degraded,
   });
   const dropped = meter.createObservableCounter(name('series.dropped'), {
-    description: 'Connections left without attributed series by the maxSeries cap.',
+    description: DESCRIPTIONS.dropped,
   });
   const slots = new SeriesSlots(maxSeries, attributesOf);
   const hook = attach(brama, (record, outcome, seconds) => {

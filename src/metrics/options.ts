@@ -25,6 +25,17 @@ export interface MetricsOptions {
   maxSeries?: number | undefined;
 }
 
+/** What each metric family means: Prometheus' HELP text and OpenTelemetry's description. */
+export const DESCRIPTIONS = {
+  state: 'State of each connection: 1 for its current state, 0 for the others.',
+  transitions: 'Changes of state this process saw, by state before and after.',
+  calls: 'Calls and reports by outcome (success, failure, ignored, rejected, timeout).',
+  duration: 'Duration of wrapped calls in seconds, by outcome.',
+  connections: 'Registered connections.',
+  degraded: '1 while the store works on local state (its backend is unreachable), else 0.',
+  dropped: 'Connections left without labelled series by the maxSeries cap.',
+} as const;
+
 /** Validated options. */
 export interface ParsedMetricsOptions {
   readonly prefix: string;

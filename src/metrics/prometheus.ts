@@ -11,7 +11,13 @@ import {
 } from '../core/call-meter.js';
 import type { ConnectionRecord } from '../core/record.js';
 import type { Brama } from '../brama.js';
-import { attach, checkBrama, parseMetricsOptions, type MetricsOptions } from './options.js';
+import {
+  attach,
+  checkBrama,
+  DESCRIPTIONS,
+  parseMetricsOptions,
+  type MetricsOptions,
+} from './options.js';
 import { MAIN_TRANSITIONS, SeriesSlots, wellFormed } from './series.js';
 import { chunk, TextWriter, type Chunk } from './text-writer.js';
 
@@ -114,37 +120,13 @@ class Families {
     const family = (name: string, type: string, help: string): Chunk =>
       chunk(`# HELP ${prefix}_${name} ${help}\n# TYPE ${prefix}_${name} ${type}\n`);
     this.heads = {
-      state: family(
-        'connection_state',
-        'gauge',
-        'State of each connection: 1 for its current state, 0 for the others.',
-      ),
-      transitions: family(
-        'transitions_total',
-        'counter',
-        'Changes of state this process saw, by state before and after.',
-      ),
-      calls: family(
-        'calls_total',
-        'counter',
-        'Calls and reports by outcome (success, failure, ignored, rejected, timeout).',
-      ),
-      duration: family(
-        'call_duration_seconds',
-        'histogram',
-        'Duration of wrapped calls in seconds, by outcome.',
-      ),
-      connections: family('connections', 'gauge', 'Registered connections.'),
-      degraded: family(
-        'store_degraded',
-        'gauge',
-        '1 while the store works on local state (its backend is unreachable), else 0.',
-      ),
-      dropped: family(
-        'series_dropped_total',
-        'counter',
-        'Connections left without labelled series by the maxSeries cap.',
-      ),
+      state: family('connection_state', 'gauge', DESCRIPTIONS.state),
+      transitions: family('transitions_total', 'counter', DESCRIPTIONS.transitions),
+      calls: family('calls_total', 'counter', DESCRIPTIONS.calls),
+      duration: family('call_duration_seconds', 'histogram', DESCRIPTIONS.duration),
+      connections: family('connections', 'gauge', DESCRIPTIONS.connections),
+      degraded: family('store_degraded', 'gauge', DESCRIPTIONS.degraded),
+      dropped: family('series_dropped_total', 'counter', DESCRIPTIONS.dropped),
     };
     const name = (text: string): Chunk => chunk(`${prefix}_${text}`);
     this.names = {
