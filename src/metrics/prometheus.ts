@@ -10,6 +10,7 @@ import {
   type CallMeter,
 } from '../core/call-meter.js';
 import type { ConnectionRecord } from '../core/record.js';
+import type { CircuitState } from '../core/state.js';
 import type { Brama } from '../brama.js';
 import {
   attach,
@@ -74,6 +75,15 @@ interface Series {
   readonly record: ConnectionRecord;
   /** `identifier="…",scope="…"`, escaped and encoded once. */
   readonly labels: Chunk;
+  /**
+   * The connection's state lines as last written, and the state they show: states change
+   * rarely, so most scrapes copy these bytes instead of writing four lines again.
+   */
+  stateLines: Chunk | null;
+  stateShown: CircuitState | null;
+  /** Its transition lines as last written, and how many transitions they count. */
+  transitionLines: Chunk | null;
+  transitionsShown: number;
 }
 
 function labelsOf(record: ConnectionRecord): Series {
@@ -81,6 +91,10 @@ function labelsOf(record: ConnectionRecord): Series {
   return {
     record,
     labels: chunk(`identifier="${escapeLabel(record.identifier)}",scope="${scope}"`),
+    stateLines: null,
+    stateShown: null,
+    transitionLines: null,
+    transitionsShown: 0,
   };
 }
 
@@ -115,6 +129,8 @@ class Families {
   private readonly names: Readonly<Record<string, Chunk>>;
   /** The buffer of the last text, reused by the next (it grows to the largest text). */
   private buffer: Buffer | null = null;
+  /** Where a connection's lines are written before they are kept (see `Series`). */
+  private readonly scratch = new TextWriter(null);
 
   constructor(prefix: string) {
     const family = (name: string, type: string, help: string): Chunk =>
@@ -145,23 +161,39 @@ class Families {
   render(entries: readonly Series[], size: number, degraded: boolean, dropped: number): string {
     const out = new TextWriter(this.buffer);
     const { heads: h, names: n } = this;
+    const scratch = this.scratch;
     out.chunk(h.state as Chunk);
-    for (const { record, labels } of entries) {
-      const state = record.circuit.state;
-      for (let i = 0; i < 4; i++) {
-        line(out, n.state as Chunk, labels, STATE_LABELS[i] as Chunk);
-        out.value(METERED_STATES[i] === state ? 1 : 0);
+    for (const series of entries) {
+      const state = series.record.circuit.state;
+      if (series.stateShown !== state || series.stateLines === null) {
+        scratch.reset();
+        for (let i = 0; i < 4; i++) {
+          line(scratch, n.state as Chunk, series.labels, STATE_LABELS[i] as Chunk);
+          scratch.value(METERED_STATES[i] === state ? 1 : 0);
+        }
+        series.stateLines = scratch.take();
+        series.stateShown = state;
       }
+      out.chunk(series.stateLines);
     }
     out.chunk(h.transitions as Chunk);
-    for (const { record, labels } of entries) {
+    for (const series of entries) {
+      const { record } = series;
       const matrix = record.meter === null ? null : record.meter.transitions;
-      for (let i = 0; i < 16; i++) {
-        const count = matrix === null ? 0 : (matrix[i] as number);
-        if (count === 0 && !MAIN_TRANSITIONS.has(i)) continue;
-        line(out, n.transitions as Chunk, labels, TRANSITION_LABELS[i] as Chunk);
-        out.value(count);
+      let total = 0;
+      if (matrix !== null) for (let i = 0; i < 16; i++) total += matrix[i] as number;
+      if (series.transitionsShown !== total || series.transitionLines === null) {
+        scratch.reset();
+        for (let i = 0; i < 16; i++) {
+          const count = matrix === null ? 0 : (matrix[i] as number);
+          if (count === 0 && !MAIN_TRANSITIONS.has(i)) continue;
+          line(scratch, n.transitions as Chunk, series.labels, TRANSITION_LABELS[i] as Chunk);
+          scratch.value(count);
+        }
+        series.transitionLines = scratch.take();
+        series.transitionsShown = total;
       }
+      out.chunk(series.transitionLines);
     }
     out.chunk(h.calls as Chunk);
     for (const { record, labels } of entries) {

@@ -97,6 +97,17 @@ export class TextWriter {
     b[this.at++] = LINE_FEED;
   }
 
+  /** Starts over, keeping the buffer. */
+  reset(): void {
+    this.at = 0;
+    this.ascii = true;
+  }
+
+  /** A copy of the bytes written so far, to be written again later as one chunk. */
+  take(): Chunk {
+    return { bytes: Buffer.from(this.buffer.subarray(0, this.at)), ascii: this.ascii };
+  }
+
   /** The text written so far. */
   toString(): string {
     return this.buffer.toString(this.ascii ? 'latin1' : 'utf8', 0, this.at);
