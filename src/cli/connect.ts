@@ -1,9 +1,10 @@
 /**
  * The CLI's Redis clients: ioredis is loaded only here, when a command runs (it is an optional
  * peer dependency), and a Redis that does not answer within {@link ANSWER_MS} is a clear
- * `BRAMA_STORE_UNAVAILABLE` error naming it, never a hang.
+ * `BRAMA_STORE_UNAVAILABLE` error naming it, never a hang. A URL that names a node of a Redis
+ * Cluster gets a cluster client (the node is its seed), so commands reach every master.
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { BramaError } from '../core/errors.js';
 import { redactUrl } from '../stores/redis/options.js';
 
@@ -37,9 +38,18 @@ function unreachable(url: string, cause: unknown): BramaError {
   );
 }
 
-async function loadIoredis(): Promise<typeof import('ioredis').Redis> {
+/** A client of one Redis, or of a Redis Cluster. */
+export type CliClient = Redis | Cluster;
+
+interface Ioredis {
+  readonly Redis: typeof import('ioredis').Redis;
+  readonly Cluster: typeof import('ioredis').Cluster;
+}
+
+async function loadIoredis(): Promise<Ioredis> {
   try {
-    return (await import('ioredis')).Redis;
+    const { Redis, Cluster } = await import('ioredis');
+    return { Redis, Cluster };
   } catch (error) {
     throw new BramaError(
       'BRAMA_STORE_UNAVAILABLE',
@@ -69,10 +79,12 @@ export async function within<T>(
 /**
  * Connects a client to `url` and waits until it is ready, at most {@link ANSWER_MS}.
  * `persistent` (watch, dashboard): it reconnects after losing Redis; otherwise (one-shot
- * commands) it never retries, and every command fails after {@link ANSWER_MS}.
+ * commands) it never retries, and every command fails after {@link ANSWER_MS}. When the server
+ * is a node of a Redis Cluster (`INFO cluster`), the result is a cluster client seeded with it,
+ * with the URL's credentials and TLS.
  */
-export async function connectRedis(url: string, persistent: boolean): Promise<Redis> {
-  const RedisClient = await loadIoredis();
+export async function connectRedis(url: string, persistent: boolean): Promise<CliClient> {
+  const ioredis = await loadIoredis();
   const options: RedisOptions = {
     lazyConnect: true,
     connectTimeout: ANSWER_MS,
@@ -82,25 +94,56 @@ export async function connectRedis(url: string, persistent: boolean): Promise<Re
     maxRetriesPerRequest: persistent ? null : 0,
     commandTimeout: ANSWER_MS,
   };
-  const client = new RedisClient(url, options);
+  const client = new ioredis.Redis(url, options);
+  await ready(url, client, () => client.connect());
+  if (!(await clusterEnabled(client))) return client;
+  const { host, port, username, password, tls } = client.options;
+  client.disconnect();
+  const cluster = new ioredis.Cluster([{ host, port }], {
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: persistent ? (times) => Math.min(times * 200, 2000) : () => null,
+    redisOptions: {
+      username,
+      password,
+      tls,
+      connectTimeout: ANSWER_MS,
+      commandTimeout: ANSWER_MS,
+      maxRetriesPerRequest: persistent ? null : 0,
+    },
+  });
+  await ready(url, cluster, () => cluster.connect());
+  return cluster;
+}
+
+/** Waits until `client` is connected (at most {@link ANSWER_MS}); on failure, drops it. */
+async function ready(url: string, client: CliClient, connect: () => Promise<void>): Promise<void> {
   let lastError: unknown = null;
   // Without a listener ioredis prints every connection error; failures surface as rejections.
   client.on('error', (error: unknown) => {
     lastError = error;
   });
   try {
-    await within(client.connect(), ANSWER_MS, () => notAnswering(url, lastError));
+    await within(connect(), ANSWER_MS, () => notAnswering(url, lastError));
   } catch (error) {
     client.disconnect();
     if (error instanceof BramaError) throw error;
     // The socket's own error ("connect ECONNREFUSED ...") says more than "Connection is closed".
     throw unreachable(url, lastError ?? error);
   }
-  return client;
+}
+
+/** Whether the server is a node of a Redis Cluster (a server without INFO is taken as not). */
+async function clusterEnabled(client: Redis): Promise<boolean> {
+  try {
+    return /^cluster_enabled:1\b/m.test(await client.info('cluster'));
+  } catch {
+    return false;
+  }
 }
 
 /** Closes a client: QUIT when it still answers, else drops the connection. Never rejects. */
-export async function closeRedis(client: Redis): Promise<void> {
+export async function closeRedis(client: CliClient): Promise<void> {
   if (client.status === 'ready') {
     try {
       await within(client.quit(), 1000, () => new Error('QUIT unanswered'));

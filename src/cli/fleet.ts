@@ -5,10 +5,10 @@
  * announced exactly like a process's own `openCircuit`/`closeCircuit`/`resetCircuit`).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { BramaError } from '../core/errors.js';
 import { NO_OPTIONS, resolveSettings } from '../core/settings.js';
-import { RedisScripts, type ConnectionRef } from '../stores/redis/commands.js';
+import type { Cluster } from 'ioredis';
+import { RedisScripts, type ConnectionRef, type RedisClient } from '../stores/redis/commands.js';
 import { connectionKeys, keyPattern, parseKey } from '../stores/redis/keys.js';
 import type { ScriptResult } from '../stores/redis/reply.js';
 import type { CliAction } from './args.js';
@@ -32,7 +32,7 @@ export class Fleet {
   private readonly scripts = new Map<number, RedisScripts>();
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly url: string,
     readonly prefix: string,
   ) {}
@@ -40,19 +40,24 @@ export class Fleet {
   /** Every connection with a state hash under the prefix (of `scope` only, when given). */
   async scan(scope: string | null = null): Promise<ConnectionRef[]> {
     const found = new Map<string, ConnectionRef>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.command(() =>
-        this.client.scan(cursor, 'MATCH', keyPattern(this.prefix), 'COUNT', 1000),
-      );
-      cursor = next;
-      for (const key of keys) {
-        const parsed = parseKey(this.prefix, key);
-        if (parsed === null || parsed.part !== 'state') continue;
-        if (scope !== null && parsed.scope !== scope) continue;
-        found.set(key, { identifier: parsed.identifier, scope: parsed.scope });
-      }
-    } while (cursor !== '0');
+    // In a cluster, every master holds its own share of the keys.
+    const client = this.client;
+    const nodes = isCluster(client) ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.command(() =>
+          node.scan(cursor, 'MATCH', keyPattern(this.prefix), 'COUNT', 1000),
+        );
+        cursor = next;
+        for (const key of keys) {
+          const parsed = parseKey(this.prefix, key);
+          if (parsed === null || parsed.part !== 'state') continue;
+          if (scope !== null && parsed.scope !== scope) continue;
+          found.set(key, { identifier: parsed.identifier, scope: parsed.scope });
+        }
+      } while (cursor !== '0');
+    }
     return [...found.values()].sort(compareRefs);
   }
 
@@ -147,4 +152,9 @@ function compareRefs(a: ConnectionRef, b: ConnectionRef): number {
 export function describeConnection(ref: ConnectionRef): string {
   const id = JSON.stringify(ref.identifier);
   return ref.scope === null ? id : `${id} (scope ${JSON.stringify(ref.scope)})`;
+}
+
+/** Whether a client is a Redis Cluster client (ioredis marks both kinds with `isCluster`). */
+function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
 }

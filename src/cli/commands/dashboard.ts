@@ -72,7 +72,10 @@ export async function dashboard(
   // Fails within 3 s with a clear message (the store itself would only degrade).
   const client = await connectRedis(url, true);
   const fleet = new Fleet(client, url, prefix);
-  const store = new ViewStore(createRedisStore({ url, prefix }));
+  // A cluster's store needs a cluster client (the store duplicates it for pub/sub).
+  const store = new ViewStore(
+    createRedisStore(client.isCluster ? { client, prefix } : { url, prefix }),
+  );
   const brama = new Brama({ store });
   const handler = statusHandler(brama);
   const server = createServer(handler);

@@ -3,11 +3,10 @@
  * announces, until Ctrl-C. Announcements are decoded by the store's own parser and each one is
  * checked by reading the connection back (an announcement is a hint; Redis is the truth).
  */
-import type { Redis } from 'ioredis';
 import { parseAnnouncement, type Announcement } from '../../stores/redis/announcement.js';
 import { changesChannel } from '../../stores/redis/keys.js';
 import type { CliCommand } from '../args.js';
-import { closeRedis, connectRedis, redisName } from '../connect.js';
+import { closeRedis, connectRedis, redisName, type CliClient } from '../connect.js';
 import { Fleet } from '../fleet.js';
 import { formatChange, formatTable, type ChangeLine } from '../format.js';
 import { stopped, type CliIo } from '../io.js';
@@ -37,7 +36,7 @@ export async function watch(
 ): Promise<number> {
   const { url, prefix } = cmd.target;
   const client = await connectRedis(url, true);
-  let subscriber: Redis | null = null;
+  let subscriber: CliClient | null = null;
   try {
     subscriber = await connectRedis(url, true);
     const fleet = new Fleet(client, url, prefix);
