@@ -62,19 +62,37 @@ export function closedRateSuccess(
   now: number,
   durationMs: number | undefined,
 ): boolean {
-  const w = record.window;
   const before = record.circuit;
-  if (w === null || w.spec !== s.window || w.snapshot === true) return false;
   if (before.state !== 'closed' || before.failureCount !== 0) return false;
+  const w = record.window;
+  if (w === null) return false;
+  // A plain success cannot raise a rate: no check when the last one passed under these very
+  // settings (`quiet === s`: then the window has their shape and is not a snapshot) and no
+  // outcome has left the window since (a time window forgets `quiet` when its buckets drop
+  // outcomes). The untimed success of a quiet window is the common case: it goes first.
+  if (w.quiet === s && durationMs === undefined) {
+    w.add(false, false, now);
+    if (w.quiet !== s) checkWindow(record, s, w, before, now);
+    return true;
+  }
+  if (w.quiet !== s && (w.spec !== s.window || w.snapshot === true)) return false;
   const slow = isSlow(durationMs, s);
   w.add(false, slow, now);
-  // A plain success cannot raise a rate: no check when the last one passed and no outcome has
-  // left the window since (a time window forgets `quiet` when its buckets drop outcomes).
-  if (w.quiet === s && !slow) return true;
+  if (w.quiet !== s || slow) checkWindow(record, s, w, before, now);
+  return true;
+}
+
+/** Checks the window after a success it took, and opens the circuit when a rate trips. */
+function checkWindow(
+  record: ConnectionRecord,
+  s: CircuitSettings,
+  w: OutcomeWindow,
+  before: Circuit,
+  now: number,
+): void {
   const rule = rateTrip(w, s);
   if (w.quiet !== undefined) w.quiet = rule === null && w.calls >= s.minimumCalls ? s : null;
   if (rule !== null) conclude(record, s, before, false, now, rule, null);
-  return true;
 }
 
 /** The transition of one outcome, once the window has had its say (`rule`). */
