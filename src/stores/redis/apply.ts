@@ -126,7 +126,10 @@ export class Applier {
     } else if (newer && reply.state === record.circuit.state) {
       writeCounters(entry, reply, pending.batch, ctx.link.offset);
     } else if (!same || reply.state !== record.circuit.state) {
-      this.upkeep.verify(entry); // another incarnation, or a state this view has not seen
+      // Another incarnation, or a state this view has not seen: read it back (shortly, so that
+      // the announcement of that change can come first and keep its cause), and let flush()
+      // wait for it: this process's own answer says its view is behind.
+      ctx.track(this.upkeep.verified(entry));
     }
     for (const o of pending.outcomes)
       ctx.host.committed(record, o.outcome, record.circuit.state, o.reason, 'local');

@@ -188,6 +188,15 @@ export class StoreContext {
   }
 
   /**
+   * Makes {@link flush} wait for `work` too: what an answer left to do before the view has
+   * caught up (a read back it asked for). `work` must never reject.
+   */
+  track(work: Promise<void>): void {
+    const done = work.finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  /**
    * Resolves once every command sent so far (and a reconciliation under way) has been answered
    * and applied, or as soon as the store is degraded. Never rejects.
    */

@@ -43,6 +43,8 @@ const REPAIR_MS = 5000;
 /** The upkeep of one store. */
 export class Upkeep {
   private readonly verifying = new Set<Entry>();
+  /** Who waits for the next read back of a connection (see {@link verified}). */
+  private readonly waiters = new Map<Entry, (() => void)[]>();
   /**
    * Connections with a change of this process left unannounced: when to refresh them
    * (performance.now()) unless an announcement of `version` or later arrives first.
@@ -60,6 +62,28 @@ export class Upkeep {
     entry.verify = true;
     this.verifying.add(entry);
     this.schedule(VERIFY_MS);
+  }
+
+  /**
+   * {@link verify}, and a promise that resolves once the read back has been applied (or was not
+   * needed, or the entry left): an answer to this process's own command that shows a state the
+   * view has not seen yet is caught up with before `flush()` resolves. Never rejects.
+   */
+  verified(entry: Entry): Promise<void> {
+    this.verify(entry);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(entry);
+      if (list === undefined) this.waiters.set(entry, [resolve]);
+      else list.push(resolve);
+    });
+  }
+
+  /** Tells whoever waits for `entry`'s read back that it is over. */
+  private settled(entry: Entry): void {
+    const list = this.waiters.get(entry);
+    if (list === undefined) return;
+    this.waiters.delete(entry);
+    for (const resolve of list) resolve();
   }
 
   /**
@@ -123,12 +147,14 @@ export class Upkeep {
   /** The entry left the registry. */
   forget(entry: Entry): void {
     this.verifying.delete(entry);
+    this.settled(entry);
     this.unannounced.delete(entry);
     this.repairs.delete(entry);
   }
 
   /** Stops the timer. */
   close(): void {
+    for (const entry of [...this.waiters.keys()]) this.settled(entry);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.due = Infinity;
@@ -153,9 +179,12 @@ export class Upkeep {
         this.verifying.delete(entry);
         entry.verify = false;
         // An answer to this process's own command has confirmed what the view holds.
-        if (entry.trustedBorn === entry.born && entry.trustedVersion >= entry.version) continue;
+        if (entry.trustedBorn === entry.born && entry.trustedVersion >= entry.version) {
+          this.settled(entry);
+          continue;
+        }
         entry.verifying = true;
-        void core.send(
+        const sent = core.send(
           (s) => s.read(entry.record),
           (reply, sentEpoch) => {
             entry.verifying = false;
@@ -165,6 +194,8 @@ export class Upkeep {
           () => (entry.verifying = false),
           entry,
         );
+        if (sent === undefined) this.settled(entry);
+        else void sent.then(() => this.settled(entry));
       }
       const now = performance.now();
       for (const [entry, pending] of this.unannounced) {
