@@ -170,6 +170,8 @@ describeFaults('fleet convergence under faults', () => {
     a.brama.failure('db');
     b.brama.failure('db');
     await Promise.all([degradedOnce(a), degradedOnce(b)]);
+    // A readiness probe sees it: the store works on local state.
+    expect(a.brama.health()).toMatchObject({ status: 'degraded', storeDegraded: true });
     // PING answers under OOM, the resync does not: recovery attempts fail for a while.
     const until = performance.now() + 20 * RECOVERY_INTERVAL;
     while (performance.now() < until) {
@@ -184,6 +186,7 @@ describeFaults('fleet convergence under faults', () => {
     expect(b.brama.isAvailable('db')).toBe(true);
     await Promise.all([a.flush(), b.flush()]);
     expect(await raw.hget(stateKey('db'), 'totalFailures')).toBe('2'); // both, once each
+    expect(a.brama.health()).toMatchObject({ status: 'ok', storeDegraded: false });
   });
 
   it('a black hole (bytes lost, connection open): degraded, then recovered soon after it heals', async () => {
