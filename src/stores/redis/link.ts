@@ -179,7 +179,8 @@ export class RedisLink {
     if (rtt <= this.bestRtt) {
       this.bestRtt = rtt;
       const clockAfter = this.clock.now();
-      this.offset = serverNow - (clockBefore + clockAfter) / 2;
+      // Whole ms: times shown in this process (Redis time less the offset) stay integers.
+      this.offset = Math.round(serverNow - (clockBefore + clockAfter) / 2);
     }
   }
 

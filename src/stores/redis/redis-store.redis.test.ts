@@ -431,6 +431,8 @@ describeRedis('RedisStore in a fleet', () => {
     // The same server time, in each process's clock (their offsets differ by a ms or so).
     const at = (m: Member): number => m.brama.status('db').lastFailureTime!;
     expect(Math.abs(at(b) - at(a))).toBeLessThanOrEqual(5);
+    // Whole epoch ms, as with the memory store (the offset is rounded).
+    expect([at(a), at(b)].every(Number.isInteger)).toBe(true);
     expect(reads()).toBe(0);
     // b reports too: a's view follows, and b's own view has a's counters as well.
     b.brama.success('db');
