@@ -284,6 +284,17 @@ describe('installed from its tarball, as README "Install" says', () => {
     expect(metrics.stdout.trim().split('\n')).toContain('ok');
   });
 
+  it('installs the `brama` command (package bin): help, and bad usage exits 2 before connecting', () => {
+    const bin = join(project, 'node_modules/.bin/brama');
+    expect(existsSync(bin)).toBe(true);
+    const help = run(bin, ['--help'], { cwd: project });
+    expectOk(help);
+    expect(help.stdout).toContain('Usage: brama <command>');
+    const usage = run(bin, ['status'], { cwd: project, env: { BRAMA_REDIS_URL: '' } });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it(
     'type-checks .cts and .mts files passing a Brama, a store and errors between each other',
     () => {
