@@ -33,12 +33,18 @@ export type TripRule =
     };
 
 /** The share of failures in the window, `null` below `minimumCalls` (or without a window). */
-export function failureRate(w: WindowCounts | null, s: CircuitSettings): number | null {
+export function failureRate(
+  w: WindowCounts | null,
+  s: Pick<CircuitSettings, 'minimumCalls'>,
+): number | null {
   return w === null || w.calls < s.minimumCalls || w.calls === 0 ? null : w.failures / w.calls;
 }
 
 /** The share of slow calls in the window, `null` below `minimumCalls` (or without a window). */
-export function slowCallRate(w: WindowCounts | null, s: CircuitSettings): number | null {
+export function slowCallRate(
+  w: WindowCounts | null,
+  s: Pick<CircuitSettings, 'minimumCalls'>,
+): number | null {
   return w === null || w.calls < s.minimumCalls || w.calls === 0 ? null : w.slow / w.calls;
 }
 
