@@ -227,7 +227,8 @@ export function force(
   }
 }
 
-function withFailures(c: Circuit, failureCount: number): Circuit {
+/** The same circuit with another consecutive failure count. */
+export function withFailures(c: Circuit, failureCount: number): Circuit {
   return circuit(
     c.state,
     failureCount,

@@ -19,6 +19,7 @@ import type { ConnectionRecord } from '../../core/record.js';
 import type { OutcomeWindowSpec } from '../../core/settings.js';
 import { circuit, NO_TRIALS } from '../../core/state.js';
 import { snapshotWindow } from '../../core/window.js';
+import { withFailures } from '../../core/transitions.js';
 import type { ManualAction, Outcome, OutcomeDetails } from '../store.js';
 import type { OutcomeBatch } from '../../core/outcome-batch.js';
 import type { ConnectionDelta, ConnectionSeed } from './commands.js';
@@ -218,6 +219,18 @@ export function writeRemote(
   }
 }
 
+/** The consecutive count and the totals Redis holds, plus this view's outcomes not yet sent. */
+function writeCounts(
+  entry: Entry,
+  counts: { failureCount: number; totalFailures: number; totalSuccesses: number },
+): void {
+  const record = entry.record;
+  const c = record.circuit;
+  if (c.failureCount !== counts.failureCount) record.circuit = withFailures(c, counts.failureCount);
+  record.totalFailures = counts.totalFailures + notSent(entry, 'failures');
+  record.totalSuccesses = counts.totalSuccesses + notSent(entry, 'successes');
+}
+
 /**
  * Copies the counters of a lean report reply (scripts/report.ts) into the record: the batch of
  * this process that the reply answers supplies the reason and times. The caller checked that
@@ -230,24 +243,8 @@ export function writeCounters(
   offset: number,
 ): void {
   const record = entry.record;
-  const c = record.circuit;
-  if (c.failureCount !== reply.failureCount) {
-    record.circuit = circuit(
-      c.state,
-      reply.failureCount,
-      c.openedAt,
-      c.openUntil,
-      c.openings,
-      c.trials,
-      c.changedAt,
-      c.generation,
-      c.trialSuccesses,
-      c.rampFrom,
-    );
-  }
+  writeCounts(entry, reply);
   const at = reply.now - offset;
-  record.totalFailures = reply.totalFailures + notSent(entry, 'failures');
-  record.totalSuccesses = reply.totalSuccesses + notSent(entry, 'successes');
   if (batch.failures > 0 && !reply.duplicate) {
     record.lastFailureTime = at;
     record.lastFailureReason = batch.lastFailureReason;
@@ -271,24 +268,8 @@ export function writeAllCounters(
   trusted: boolean,
 ): void {
   const record = entry.record;
-  const c = record.circuit;
   const local = (t: number | null): number | null => (t === null ? null : t - offset);
-  if (c.failureCount !== counters.failureCount) {
-    record.circuit = circuit(
-      c.state,
-      counters.failureCount,
-      c.openedAt,
-      c.openUntil,
-      c.openings,
-      c.trials,
-      c.changedAt,
-      c.generation,
-      c.trialSuccesses,
-      c.rampFrom,
-    );
-  }
-  record.totalFailures = counters.totalFailures + notSent(entry, 'failures');
-  record.totalSuccesses = counters.totalSuccesses + notSent(entry, 'successes');
+  writeCounts(entry, counters);
   record.lastFailureTime = local(counters.lastFailureTime);
   record.lastFailureReason = counters.lastFailureReason;
   record.lastSuccessTime = local(counters.lastSuccessTime);
