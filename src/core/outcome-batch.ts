@@ -12,8 +12,8 @@
  * an open circuit do. ("Failures since the last success" alone is not enough: a long run in the
  * middle of the batch trips it even when the batch ends with a success.)
  */
-import { onFailure, onSuccess } from './transitions.js';
-import { circuit, type Circuit } from './state.js';
+import { onFailure, onSuccess, withFailures } from './transitions.js';
+import type { Circuit } from './state.js';
 import type { CircuitSettings } from './settings.js';
 
 /** Outcomes of one connection in the order they were reported, summarised. */
@@ -118,19 +118,7 @@ function failures(c: Circuit, s: CircuitSettings, now: number, n: number): Circu
       // the transition is exactly the core's.
       const before = Math.min(n, Math.max(0, s.maxAttempts - c.failureCount)) - 1;
       if (before < 0) return onFailure(c, s, now);
-      const counted =
-        before === 0
-          ? c
-          : circuit(
-              c.state,
-              c.failureCount + before,
-              c.openedAt,
-              c.openUntil,
-              c.openings,
-              c.trials,
-              c.changedAt,
-              c.generation,
-            );
+      const counted = before === 0 ? c : withFailures(c, c.failureCount + before);
       return onFailure(counted, s, now);
     }
   }
