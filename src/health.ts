@@ -40,6 +40,9 @@ export interface HealthReport {
   readonly connections: readonly HealthConnection[];
 }
 
+const CRITICAL_EXPECTED =
+  'an array of non-empty identifier strings or a predicate (status) => boolean';
+
 /** Reads the `critical` option into a predicate (validated once per call). */
 export function criticalPredicate(critical: unknown): (status: ConnectionStatus) => boolean {
   if (critical === undefined || critical === null) return () => false;
@@ -58,21 +61,13 @@ export function criticalPredicate(critical: unknown): (status: ConnectionStatus)
     const names = new Set<string>();
     for (const item of critical as unknown[]) {
       if (typeof item !== 'string' || item === '') {
-        throw invalidOption(
-          'critical',
-          'an array of non-empty identifier strings or a predicate (status) => boolean',
-          item,
-        );
+        throw invalidOption('critical', CRITICAL_EXPECTED, item);
       }
       names.add(item);
     }
     return (status) => names.has(status.identifier);
   }
-  throw invalidOption(
-    'critical',
-    'an array of non-empty identifier strings or a predicate (status) => boolean',
-    critical,
-  );
+  throw invalidOption('critical', CRITICAL_EXPECTED, critical);
 }
 
 /** Rolls statuses up into a health report. */
