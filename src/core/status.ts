@@ -1,16 +1,13 @@
 import type { ConnectionRecord, Metadata } from './record.js';
 import { failureRate, slowCallRate } from './rate-policy.js';
-import type {
-  CircuitMode,
-  CircuitSettings,
-  ExpiryStrategy,
-  OutcomeWindowSpec,
-  TripPolicy,
-} from './settings.js';
+import type { CircuitSettings } from './settings.js';
 import type { CircuitState } from './state.js';
 
-/** A plain, frozen snapshot of one connection, as `status`, `list` and events return it. */
-export interface ConnectionStatus {
+/**
+ * A plain, frozen snapshot of one connection, as `status`, `list` and events return it, with
+ * its effective settings.
+ */
+export interface ConnectionStatus extends CircuitSettings {
   readonly identifier: string;
   /** `null` when the connection has no scope. */
   readonly scope: string | null;
@@ -34,23 +31,6 @@ export interface ConnectionStatus {
   readonly timeSinceLastStateChange: number;
   readonly registeredAt: number;
   readonly metadata: Metadata;
-  readonly maxAttempts: number;
-  readonly expiry: number;
-  readonly expiryStrategy: ExpiryStrategy;
-  readonly initialExpiry: number;
-  readonly maxExpiry: number;
-  readonly backoffFactor: number;
-  readonly halfOpenProbes: number;
-  readonly probeTimeout: number;
-  readonly tripPolicy: TripPolicy;
-  readonly failureRateThreshold: number;
-  readonly slowCallMs: number | null;
-  readonly slowCallRateThreshold: number;
-  readonly window: OutcomeWindowSpec;
-  readonly minimumCalls: number;
-  readonly successThreshold: number;
-  readonly rampUpMs: number;
-  readonly mode: CircuitMode;
   /**
    * `'rate'`: the share of failures among the outcomes in the window (0..1), `null` while it
    * holds fewer than `minimumCalls`; always `null` under `'consecutive'`.
